@@ -1,0 +1,63 @@
+"""Application factory: synchronous, handed everything, reads nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+
+from aiohttp import web
+
+from kizuna.config import Config
+from kizuna.services.container import Services
+from kizuna.storage.engine import Database
+from kizuna.web import (
+    admin_routes,
+    auth_routes,
+    media_routes,
+    post_routes,
+    profile_routes,
+    timeline_routes,
+)
+from kizuna.web.context import jinja_key, secret_key, services_key
+from kizuna.web.middleware import (
+    csrf_middleware,
+    error_middleware,
+    headers_middleware,
+    session_middleware,
+)
+from kizuna.web.render import STATIC_DIR, make_environment
+
+FORM_OVERHEAD = 64 * 1024
+
+
+def create_app(config: Config, *, db: Database | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[headers_middleware, error_middleware, csrf_middleware, session_middleware],
+        client_max_size=config.max_upload_bytes + FORM_OVERHEAD,
+    )
+    app[jinja_key] = make_environment()
+    app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
+    for feature in (
+        auth_routes,
+        timeline_routes,
+        post_routes,
+        profile_routes,
+        admin_routes,
+        media_routes,
+    ):
+        app.add_routes(feature.routes)
+    app.router.add_static("/static", str(STATIC_DIR), append_version=False)
+    return app
+
+
+async def services_ctx(
+    app: web.Application, *, config: Config, db: Database | None
+) -> AsyncIterator[None]:
+    owned = db is None
+    database = Database.from_url(config.database_url) if db is None else db
+    services = Services.build(config, database)
+    app[services_key] = services
+    app[secret_key] = config.secret or await services.settings.secret()
+    yield
+    if owned:
+        await database.dispose()

@@ -1,0 +1,170 @@
+"""Command line: kizuna [--config FILE] {serve,setup,migrate,user} …"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from kizuna import __version__
+from kizuna.app import create_app
+from kizuna.config import Config, load_config
+from kizuna.errors import ConfigError, KizunaError
+from kizuna.services.container import Services
+from kizuna.services.passwords import generate_password
+from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
+
+
+class CliError(Exception):
+    """A one-line message for the user; exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kizuna", description="Kizuna, a federated social server."
+    )
+    parser.add_argument("--version", action="version", version=f"kizuna {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="TOML file with settings")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("serve", help="run the web server")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("setup", help="migrate, then create an admin account if there is none")
+    user = sub.add_parser("user", help="manage local accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = user_sub.add_parser("create", help="create a local account")
+    create.add_argument("name")
+    create.add_argument("--password", help="password (generated and printed when omitted)")
+    create.add_argument("--admin", action="store_true", help="give the account the admin role")
+    user_sub.add_parser("list", help="list local accounts")
+    password = user_sub.add_parser("password", help="set a new password for an account")
+    password.add_argument("name")
+    password.add_argument("--password", help="new password (generated and printed when omitted)")
+    return parser
+
+
+async def _with_services(config: Config, job: Callable[[Services], Awaitable[int]]) -> int:
+    db = Database.from_url(config.database_url)
+    try:
+        return await job(Services.build(config, db))
+    finally:
+        await db.dispose()
+
+
+async def _migrate(svc: Services) -> int:
+    await migrate(svc.db.engine)
+    print(f"database is up to date ({svc.config.database_url})")
+    return 0
+
+
+async def _setup(svc: Services) -> int:
+    await _migrate(svc)
+    created = await svc.accounts.ensure_admin()
+    if created is None:
+        print("an admin account exists already (reset a password: kizuna user password NAME)")
+    else:
+        name, password = created
+        print(f"created the admin account\n  user name: {name}\n  password:  {password}")
+        print("this password is shown once; change it with: kizuna user password " + name)
+    return 0
+
+
+async def _require_schema(svc: Services) -> None:
+    if await pending_migrations(svc.db.engine):
+        raise CliError("the database schema is missing or old: run `kizuna migrate` first")
+
+
+async def _user_create(svc: Services, args: argparse.Namespace) -> int:
+    await _require_schema(svc)
+    password = args.password or generate_password()
+    role = "admin" if args.admin else "user"
+    user = await svc.accounts.create_user(args.name, password, role=role)
+    print(f"created @{user.account.username} ({role})")
+    if not args.password:
+        print(f"  password: {password}")
+    return 0
+
+
+async def _user_list(svc: Services) -> int:
+    await _require_schema(svc)
+    for user in await svc.accounts.list_users():
+        state = "" if user.approved else " (awaiting approval)"
+        print(f"{user.account.username}\t{user.role}{state}")
+    return 0
+
+
+async def _user_password(svc: Services, args: argparse.Namespace) -> int:
+    await _require_schema(svc)
+    password = args.password or generate_password()
+    name = await svc.accounts.set_password(args.name, password)
+    print(f"password changed for @{name}")
+    if not args.password:
+        print(f"  password: {password}")
+    return 0
+
+
+def _serve(config: Config) -> int:
+    async def check() -> None:
+        db = Database.from_url(config.database_url)
+        try:
+            if await pending_migrations(db.engine):
+                raise CliError("the database schema is missing or old: run `kizuna migrate`")
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    url = f"http://{host}:{config.port}"
+    print(
+        f"Kizuna {__version__} for {config.base_url} listening on {url}\n"
+        f"Open {url} in a browser and log in (admin password: printed by `kizuna setup`, "
+        "or set one with `kizuna user password admin`). Ctrl+C stops.",
+        flush=True,
+    )
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = load_config(args.config)
+    if args.command == "serve":
+        return _serve(config)
+    jobs: dict[str, Callable[[Services], Awaitable[int]]] = {
+        "migrate": _migrate,
+        "setup": _setup,
+    }
+    if args.command == "user":
+        jobs = {
+            "create": lambda svc: _user_create(svc, args),
+            "list": _user_list,
+            "password": lambda svc: _user_password(svc, args),
+        }
+        return asyncio.run(_with_services(config, jobs[args.user_command]))
+    return asyncio.run(_with_services(config, jobs[args.command]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return run(argv)
+    except ConfigError as exc:
+        print(f"kizuna: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (KizunaError, CliError) as exc:
+        print(f"kizuna: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"kizuna: error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"kizuna: database error: {first_line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

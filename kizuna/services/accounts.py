@@ -1,0 +1,260 @@
+"""Local accounts: sign-up, log-in sessions, profiles, approval."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+from kizuna.config import Config
+from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
+from kizuna.federation.keys import generate_rsa_keypair
+from kizuna.services.media import MediaStore
+from kizuna.services.passwords import generate_password, hash_password, verify_password
+from kizuna.services.settings import Registrations, SettingsService
+from kizuna.storage import repo
+from kizuna.storage.engine import Database
+from kizuna.storage.models import Account, LoginSession, User
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
+# Names that would read as the instance itself, or collide with later actor paths.
+RESERVED_USERNAMES = frozenset(
+    {
+        "about",
+        "actor",
+        "api",
+        "c",
+        "inbox",
+        "instance",
+        "media",
+        "nodeinfo",
+        "postmaster",
+        "public",
+        "root",
+        "settings",
+        "static",
+        "support",
+        "tags",
+        "users",
+        "webmaster",
+    }
+)
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+MAX_DISPLAY_NAME, MAX_BIO = 30, 500
+SESSION_LIFETIME = timedelta(days=30)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def session_id_for(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def validate_username(username: str) -> str:
+    if not USERNAME_RE.fullmatch(username):
+        raise ValidationError(
+            "user names are 1-30 letters (a-z), digits or underscores", field="username"
+        )
+    if username.casefold() in RESERVED_USERNAMES:
+        raise ValidationError(f"the user name {username!r} is reserved", field="username")
+    return username
+
+
+def validate_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ValidationError(
+            f"passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password"
+        )
+    return password
+
+
+def bio_html(text: str) -> str:
+    paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p]
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignUpResult:
+    user: User
+    approved: bool
+
+
+class AccountService:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        settings: SettingsService,
+        media: MediaStore,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.settings = settings
+        self.media = media
+        self.clock = clock
+
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        role: str = "user",
+        approved: bool = True,
+        reason: str = "",
+    ) -> User:
+        validate_username(username)
+        validate_password(password)
+        # Both are CPU-bound (~0.1 s each): keep the event loop free.
+        keys = await asyncio.to_thread(generate_rsa_keypair)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        now = self.clock()
+        base = self.config.base_url
+        account = Account(
+            username=username,
+            username_key=username.casefold(),
+            domain="",
+            uri=f"{base}/users/{username}",
+            url=f"{base}/@{username}",
+            public_key_pem=keys.public_pem,
+            private_key_pem=keys.private_pem,
+            created_at=now,
+            updated_at=now,
+        )
+        user = User(
+            password_hash=password_hash,
+            role=role,
+            approved=approved,
+            sign_up_reason=reason,
+            created_at=now,
+        )
+        async with self.db.begin() as session:
+            await repo.add_local_account(session, account, user)
+        user.account = account
+        return user
+
+    async def sign_up(self, username: str, password: str, *, reason: str = "") -> SignUpResult:
+        mode = await self.settings.registrations()
+        if mode is Registrations.CLOSED:
+            raise PermissionDeniedError("this server is not accepting new accounts")
+        approved = mode is Registrations.OPEN
+        user = await self.create_user(username, password, approved=approved, reason=reason)
+        return SignUpResult(user=user, approved=approved)
+
+    async def authenticate(self, username: str, password: str) -> User:
+        async with self.db.begin() as session:
+            user = await repo.get_user_by_username(session, username.strip().casefold())
+        # Hash even for unknown names so timing does not tell which names exist.
+        encoded = user.password_hash if user else hash_password("x", salt=b"0" * 16)
+        ok = await asyncio.to_thread(verify_password, password, encoded)
+        if user is None or not ok:
+            raise ValidationError("wrong user name or password", field="password")
+        if not user.approved:
+            raise PermissionDeniedError("your account is waiting for an administrator's approval")
+        return user
+
+    async def start_session(self, user: User, *, user_agent: str = "") -> str:
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        async with self.db.begin() as session:
+            await repo.delete_expired_sessions(session, now)
+            await repo.add_login_session(
+                session,
+                LoginSession(
+                    id=session_id_for(token),
+                    user_id=user.id,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                    user_agent=user_agent[:255],
+                ),
+            )
+            db_user = await repo.get_user(session, user.id)
+            if db_user is not None:
+                db_user.last_login_at = now
+        return token
+
+    async def user_for_session(self, token: str) -> User | None:
+        async with self.db.begin() as session:
+            user = await repo.get_login_session_user(session, session_id_for(token), self.clock())
+        return user if user is not None and user.approved else None
+
+    async def end_session(self, token: str) -> None:
+        async with self.db.begin() as session:
+            await repo.delete_login_session(session, session_id_for(token))
+
+    async def update_profile(
+        self, account_id: int, *, display_name: str, note: str, avatar: bytes | None = None
+    ) -> None:
+        display_name = display_name.strip()
+        note = note.strip().replace("\r\n", "\n")
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise ValidationError(
+                f"display names are at most {MAX_DISPLAY_NAME} characters", field="display_name"
+            )
+        if len(note) > MAX_BIO:
+            raise ValidationError(f"a bio is at most {MAX_BIO} characters", field="note")
+        new_avatar = None
+        if avatar:
+            new_avatar = await self.media.save("avatars", str(account_id), avatar)
+        old_avatar = None
+        async with self.db.begin() as session:
+            account = await session.get(Account, account_id)
+            if account is None:
+                raise NotFoundError("no such account")
+            account.display_name = display_name
+            account.note = note
+            account.note_html = bio_html(note)
+            if new_avatar:
+                old_avatar, account.avatar_path = account.avatar_path, new_avatar
+            account.updated_at = self.clock()
+        await self.media.remove(old_avatar)
+
+    async def ensure_admin(self, username: str = "admin") -> tuple[str, str] | None:
+        """Create an admin with a generated password unless one exists; returns (name, password)."""
+        async with self.db.begin() as session:
+            if await repo.count_admins(session):
+                return None
+            taken = await repo.username_taken(session, username.casefold())
+        name = f"{username}_{secrets.token_hex(2)}" if taken else username
+        password = generate_password()
+        await self.create_user(name, password, role="admin")
+        return name, password
+
+    async def set_password(self, username: str, password: str) -> str:
+        """Returns the user name as stored."""
+        validate_password(password)
+        encoded = await asyncio.to_thread(hash_password, password)
+        async with self.db.begin() as session:
+            user = await repo.get_user_by_username(session, username.casefold())
+            if user is None:
+                raise NotFoundError(f"no local user named {username!r}")
+            user.password_hash = encoded
+            return user.account.username
+
+    async def list_users(self) -> list[User]:
+        async with self.db.begin() as session:
+            return list(await repo.list_users(session))
+
+    async def approve(self, user_id: int) -> None:
+        async with self.db.begin() as session:
+            user = await repo.get_user(session, user_id)
+            if user is None:
+                raise NotFoundError("no such user")
+            user.approved = True
+
+    async def reject(self, user_id: int) -> None:
+        """Deleting a not-yet-approved sign-up frees its name again."""
+        async with self.db.begin() as session:
+            user = await repo.get_user(session, user_id)
+            if user is None:
+                raise NotFoundError("no such user")
+            if user.approved:
+                raise ValidationError("only pending sign-ups can be rejected")
+            await session.delete(user.account)

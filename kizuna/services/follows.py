@@ -1,0 +1,43 @@
+"""Following local accounts (remote follows arrive with federation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from kizuna.errors import NotFoundError, ValidationError
+from kizuna.services.accounts import utcnow
+from kizuna.storage import repo
+from kizuna.storage.engine import Database
+from kizuna.storage.models import Account, Follow
+
+
+class FollowService:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def follow(self, follower: Account, username: str) -> Follow:
+        async with self.db.begin() as session:
+            target = await repo.get_account_by_username(session, username.casefold())
+            if target is None:
+                raise NotFoundError(f"no account named @{username} here")
+            if target.id == follower.id:
+                raise ValidationError("you cannot follow yourself")
+            state = "pending" if target.locked else "accepted"
+            return await repo.add_follow(
+                session,
+                Follow(
+                    account_id=follower.id,
+                    target_account_id=target.id,
+                    state=state,
+                    created_at=self.clock(),
+                ),
+            )
+
+    async def unfollow(self, follower: Account, username: str) -> None:
+        async with self.db.begin() as session:
+            target = await repo.get_account_by_username(session, username.casefold())
+            if target is None:
+                raise NotFoundError(f"no account named @{username} here")
+            await repo.delete_follow(session, follower.id, target.id)

@@ -1,0 +1,153 @@
+"""Local posts: the 150-character rule, Mastodon-style HTML, visibility checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import quote
+
+from kizuna.activitypub.text import (
+    MAX_POST_CHARS,
+    MentionRef,
+    count_chars,
+    extract_hashtags,
+    extract_mentions,
+    render_plain,
+)
+from kizuna.config import Config
+from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
+from kizuna.services.accounts import utcnow
+from kizuna.storage import repo
+from kizuna.storage.engine import Database, Session
+from kizuna.storage.ids import new_id
+from kizuna.storage.models import Account, Post
+
+MAX_SUMMARY_CHARS = 100
+LANGUAGES = ("ja", "en", "ko", "zh")
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"  # followers only
+    DIRECT = "direct"  # mentioned accounts only
+
+
+def tag_path(tag: str) -> str:
+    return f"/tags/{quote(tag, safe='')}"
+
+
+async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
+    if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+        return True
+    if viewer is None:
+        return False
+    if viewer.id == post.account_id or await repo.is_mentioned(session, post.id, viewer.id):
+        return True
+    return post.visibility == Visibility.PRIVATE and await repo.follows_accepted(
+        session, viewer.id, post.account_id
+    )
+
+
+class PostService:
+    def __init__(
+        self, db: Database, config: Config, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+
+    def _validate(self, text: str, summary: str, visibility: str, language: str) -> Visibility:
+        if not text:
+            raise ValidationError("a post cannot be empty", field="content")
+        length = count_chars(text)
+        if length > MAX_POST_CHARS:
+            raise ValidationError(
+                f"a post holds at most {MAX_POST_CHARS} characters; this one has {length}",
+                field="content",
+            )
+        if count_chars(summary) > MAX_SUMMARY_CHARS:
+            raise ValidationError(
+                f"a content warning holds at most {MAX_SUMMARY_CHARS} characters", field="summary"
+            )
+        if language and language not in LANGUAGES:
+            raise ValidationError("unknown language", field="language")
+        try:
+            return Visibility(visibility)
+        except ValueError:
+            raise ValidationError(
+                "visibility must be public, unlisted, private or direct", field="visibility"
+            ) from None
+
+    async def create(
+        self,
+        author: Account,
+        text: str,
+        *,
+        summary: str = "",
+        visibility: str = "public",
+        language: str = "",
+    ) -> Post:
+        text = text.replace("\r\n", "\n").strip()
+        summary = " ".join(summary.split())
+        vis = self._validate(text, summary, visibility, language)
+        refs = extract_mentions(text, local_domain=self.config.domain)
+        base = self.config.base_url
+        post_id = new_id()
+        async with self.db.begin() as session:
+            found = await repo.get_accounts_by_acct(
+                session, ((r.username.casefold(), r.domain or "") for r in refs)
+            )
+            by_key = {(a.username_key, a.domain): a for a in found}
+            mention_urls: dict[MentionRef, str] = {}
+            mentioned: list[Account] = []
+            for ref in refs:
+                account = by_key.get((ref.username.casefold(), ref.domain or ""))
+                if account is not None:
+                    mention_urls[ref] = account.url or account.uri
+                    mentioned.append(account)
+            post = Post(
+                id=post_id,
+                uri=f"{base}/users/{author.username}/statuses/{post_id}",
+                url=f"{base}/@{author.username}/{post_id}",
+                account_id=author.id,
+                local=True,
+                content_source=text,
+                content_html=render_plain(
+                    text,
+                    mention_urls=mention_urls,
+                    tag_url=lambda t: base + tag_path(t),
+                    local_domain=self.config.domain,
+                ),
+                summary=summary,
+                sensitive=bool(summary),
+                visibility=vis.value,
+                language=language or None,
+                created_at=self.clock(),
+            )
+            await repo.add_post(
+                session,
+                post,
+                tags=extract_hashtags(text),
+                mention_ids={a.id for a in mentioned if a.id != author.id},
+            )
+        post.account = author
+        return post
+
+    async def get_visible(self, post_id: int, viewer: Account | None) -> Post:
+        async with self.db.begin() as session:
+            post = await repo.get_post(session, post_id)
+            if post is None or not await can_see(session, post, viewer):
+                raise NotFoundError("this post does not exist or is not visible to you")
+        return post
+
+    async def delete(self, post_id: int, actor: Account) -> Post:
+        async with self.db.begin() as session:
+            post = await repo.get_post(session, post_id)
+            if post is None:
+                raise NotFoundError("no such post")
+            if post.account_id != actor.id:
+                raise PermissionDeniedError("you can only delete your own posts")
+            await repo.delete_post(session, post_id)
+        return post

@@ -1,0 +1,48 @@
+"""Instance-wide settings an admin changes at run time (kept in the database)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+
+from kizuna.errors import ValidationError
+from kizuna.storage import repo
+from kizuna.storage.engine import Database
+
+
+class Registrations(StrEnum):
+    OPEN = "open"
+    APPROVAL = "approval"
+    CLOSED = "closed"
+
+
+DEFAULT_REGISTRATIONS = Registrations.APPROVAL
+
+
+class SettingsService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def secret(self) -> str:
+        """The signing secret, generated once and shared by every process on this database."""
+        async with self.db.begin() as session:
+            return await repo.setting_or_insert(session, "secret", secrets.token_urlsafe(48))
+
+    async def registrations(self) -> Registrations:
+        async with self.db.begin() as session:
+            value = await repo.get_setting(session, "registrations")
+        try:
+            return Registrations(value) if value else DEFAULT_REGISTRATIONS
+        except ValueError:
+            return DEFAULT_REGISTRATIONS
+
+    async def set_registrations(self, value: str) -> Registrations:
+        try:
+            mode = Registrations(value)
+        except ValueError:
+            raise ValidationError(
+                "registrations must be open, approval or closed", field="registrations"
+            ) from None
+        async with self.db.begin() as session:
+            await repo.set_setting(session, "registrations", mode.value)
+        return mode

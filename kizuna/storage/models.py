@@ -1,0 +1,211 @@
+"""Tables. Local and remote accounts share one table: a local one has domain '' and a key pair."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from kizuna.storage.ids import new_id
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _tz() -> UTCDateTime:
+    return UTCDateTime()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("username_key", "domain", name="uq_accounts_username"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64))
+    # casefolded username: uniqueness is case-insensitive, as Mastodon's.
+    username_key: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(255), default="")
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    actor_type: Mapped[str] = mapped_column(String(32), default="Person")
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    note_html: Mapped[str] = mapped_column(Text, default="")
+    avatar_path: Mapped[str | None] = mapped_column(String(255))
+    avatar_remote_url: Mapped[str | None] = mapped_column(String(2048))
+    inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    shared_inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    public_key_pem: Mapped[str | None] = mapped_column(Text)
+    private_key_pem: Mapped[str | None] = mapped_column(Text)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.is_local else f"{self.username}@{self.domain}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class User(Base):
+    """Log-in data of a local account (Mastodon's users/accounts split)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    sign_up_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    last_login_at: Mapped[datetime | None] = mapped_column(_tz())
+
+    account: Mapped[Account] = relationship(lazy="raise")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class LoginSession(Base):
+    __tablename__ = "sessions"
+
+    # sha256 of the cookie token: a leaked table does not yield usable cookies.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    expires_at: Mapped[datetime] = mapped_column(_tz())
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_account_id_id", "account_id", "id"),
+        Index("ix_posts_local_visibility_id", "local", "visibility", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    local: Mapped[bool] = mapped_column(Boolean, default=True)
+    content_source: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # public | unlisted | private (followers only) | direct
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    language: Mapped[str | None] = mapped_column(String(16))
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    in_reply_to_uri: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime | None] = mapped_column(_tz())
+
+    account: Mapped[Account] = relationship(lazy="raise")
+
+
+class PostTag(Base):
+    __tablename__ = "post_tags"
+    __table_args__ = (Index("ix_post_tags_tag_post_id", "tag", "post_id"),)
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class PostMention(Base):
+    __tablename__ = "post_mentions"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_follows_pair"),
+        Index("ix_follows_target_state", "target_account_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # pending until the target (or its server) accepts; accepted follows feed the home timeline.
+    state: Mapped[str] = mapped_column(String(16), default="accepted")
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class InstanceSetting(Base):
+    __tablename__ = "instance_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ = [
+    "Account",
+    "Base",
+    "Follow",
+    "InstanceSetting",
+    "LoginSession",
+    "Post",
+    "PostMention",
+    "PostTag",
+    "User",
+]

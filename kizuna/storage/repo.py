@@ -1,0 +1,290 @@
+"""Queries. Every function takes the session first; callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
+
+from kizuna.errors import ConflictError
+from kizuna.storage.models import (
+    Account,
+    Follow,
+    InstanceSetting,
+    LoginSession,
+    Post,
+    PostMention,
+    PostTag,
+    User,
+)
+
+PAGE_SIZE = 40
+
+# --- instance settings -----------------------------------------------------------------
+
+
+async def get_setting(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(InstanceSetting, key)
+    return None if row is None else row.value
+
+
+async def set_setting(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(InstanceSetting, key)
+    if row is None:
+        session.add(InstanceSetting(key=key, value=value))
+    else:
+        row.value = value
+    await session.flush()
+
+
+async def setting_or_insert(session: AsyncSession, key: str, value: str) -> str:
+    """Return the stored value, storing `value` first if there is none (race-safe)."""
+    existing = await get_setting(session, key)
+    if existing is not None:
+        return existing
+    try:
+        async with session.begin_nested():
+            session.add(InstanceSetting(key=key, value=value))
+    except IntegrityError:
+        stored = await get_setting(session, key)
+        assert stored is not None
+        return stored
+    return value
+
+
+# --- accounts and users ----------------------------------------------------------------
+
+
+async def add_local_account(session: AsyncSession, account: Account, user: User) -> None:
+    """Insert both rows or neither; a taken user name is a ConflictError, not a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(account)
+            await session.flush()
+            user.account_id = account.id
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise ConflictError(f"the user name {account.username!r} is already taken") from None
+
+
+async def username_taken(session: AsyncSession, username_key: str) -> bool:
+    stmt = select(exists().where(Account.username_key == username_key, Account.domain == ""))
+    return bool(await session.scalar(stmt))
+
+
+async def get_account_by_username(
+    session: AsyncSession, username_key: str, domain: str = ""
+) -> Account | None:
+    stmt = select(Account).where(Account.username_key == username_key, Account.domain == domain)
+    return (await session.scalars(stmt)).first()
+
+
+async def get_accounts_by_acct(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> list[Account]:
+    pairs = list(keys)
+    if not pairs:
+        return []
+    cond = or_(*(and_(Account.username_key == u, Account.domain == d) for u, d in pairs))
+    return list((await session.scalars(select(Account).where(cond))).all())
+
+
+async def get_user_by_username(session: AsyncSession, username_key: str) -> User | None:
+    stmt = (
+        select(User)
+        .join(Account, User.account_id == Account.id)
+        .where(Account.username_key == username_key, Account.domain == "")
+        .options(joinedload(User.account))
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    stmt = select(User).where(User.id == user_id).options(joinedload(User.account))
+    return (await session.scalars(stmt)).first()
+
+
+async def list_users(session: AsyncSession) -> Sequence[User]:
+    stmt = select(User).options(joinedload(User.account)).order_by(User.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def count_admins(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(User.role == "admin")) or 0)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+async def add_login_session(session: AsyncSession, login: LoginSession) -> None:
+    session.add(login)
+    await session.flush()
+
+
+async def get_login_session_user(
+    session: AsyncSession, session_id: str, now: datetime
+) -> User | None:
+    stmt = (
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.id == session_id, LoginSession.expires_at > now)
+        .options(joinedload(User.account))
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def delete_login_session(session: AsyncSession, session_id: str) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.id == session_id))
+
+
+async def delete_expired_sessions(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+
+
+# --- follows ----------------------------------------------------------------------------
+
+
+async def get_follow(session: AsyncSession, follower_id: int, target_id: int) -> Follow | None:
+    stmt = select(Follow).where(
+        Follow.account_id == follower_id, Follow.target_account_id == target_id
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def add_follow(session: AsyncSession, follow: Follow) -> Follow:
+    """Idempotent: following twice returns the existing row."""
+    try:
+        async with session.begin_nested():
+            session.add(follow)
+    except IntegrityError:
+        existing = await get_follow(session, follow.account_id, follow.target_account_id)
+        assert existing is not None
+        return existing
+    return follow
+
+
+async def delete_follow(session: AsyncSession, follower_id: int, target_id: int) -> bool:
+    result = await session.execute(
+        delete(Follow).where(
+            Follow.account_id == follower_id, Follow.target_account_id == target_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def follow_counts(session: AsyncSession, account_id: int) -> tuple[int, int]:
+    accepted = Follow.state == "accepted"
+    following = await session.scalar(
+        select(func.count()).where(Follow.account_id == account_id, accepted)
+    )
+    followers = await session.scalar(
+        select(func.count()).where(Follow.target_account_id == account_id, accepted)
+    )
+    return int(following or 0), int(followers or 0)
+
+
+# --- posts ------------------------------------------------------------------------------
+
+
+async def add_post(
+    session: AsyncSession, post: Post, *, tags: Iterable[str], mention_ids: Iterable[int]
+) -> None:
+    session.add(post)
+    await session.flush()
+    session.add_all(PostTag(post_id=post.id, tag=t) for t in tags)
+    session.add_all(PostMention(post_id=post.id, account_id=a) for a in mention_ids)
+    await session.flush()
+
+
+async def get_post(session: AsyncSession, post_id: int) -> Post | None:
+    stmt = select(Post).where(Post.id == post_id).options(joinedload(Post.account))
+    return (await session.scalars(stmt)).first()
+
+
+async def delete_post(session: AsyncSession, post_id: int) -> None:
+    await session.execute(delete(Post).where(Post.id == post_id))
+
+
+async def is_mentioned(session: AsyncSession, post_id: int, account_id: int) -> bool:
+    stmt = select(
+        exists().where(PostMention.post_id == post_id, PostMention.account_id == account_id)
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def follows_accepted(session: AsyncSession, follower_id: int, target_id: int) -> bool:
+    stmt = select(
+        exists().where(
+            Follow.account_id == follower_id,
+            Follow.target_account_id == target_id,
+            Follow.state == "accepted",
+        )
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def count_local_posts(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(Post.local.is_(True))) or 0)
+
+
+async def _page(
+    session: AsyncSession, where: ColumnElement[bool], max_id: int | None, limit: int
+) -> list[Post]:
+    stmt = select(Post).options(joinedload(Post.account)).where(where)
+    if max_id is not None:
+        stmt = stmt.where(Post.id < max_id)
+    stmt = stmt.order_by(Post.id.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def home_timeline(
+    session: AsyncSession, account_id: int, *, max_id: int | None, limit: int = PAGE_SIZE
+) -> list[Post]:
+    """Own posts, and followed accounts' posts that reach followers (DMs only if mentioned)."""
+    followed = select(Follow.target_account_id).where(
+        Follow.account_id == account_id, Follow.state == "accepted"
+    )
+    mentioned = exists().where(PostMention.post_id == Post.id, PostMention.account_id == account_id)
+    where = or_(
+        Post.account_id == account_id,
+        and_(
+            Post.account_id.in_(followed),
+            or_(Post.visibility != "direct", mentioned),
+        ),
+    )
+    return await _page(session, where, max_id, limit)
+
+
+async def public_timeline(
+    session: AsyncSession, *, local_only: bool, max_id: int | None, limit: int = PAGE_SIZE
+) -> list[Post]:
+    where: ColumnElement[bool] = Post.visibility == "public"
+    if local_only:
+        where = and_(where, Post.local.is_(True))
+    return await _page(session, where, max_id, limit)
+
+
+async def tag_timeline(
+    session: AsyncSession, tag: str, *, max_id: int | None, limit: int = PAGE_SIZE
+) -> list[Post]:
+    tagged = select(PostTag.post_id).where(PostTag.tag == tag)
+    where = and_(Post.visibility == "public", Post.id.in_(tagged))
+    return await _page(session, where, max_id, limit)
+
+
+async def account_timeline(
+    session: AsyncSession,
+    account_id: int,
+    *,
+    visibilities: Sequence[str],
+    max_id: int | None,
+    limit: int = PAGE_SIZE,
+) -> list[Post]:
+    where = and_(Post.account_id == account_id, Post.visibility.in_(visibilities))
+    return await _page(session, where, max_id, limit)

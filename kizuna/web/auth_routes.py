@@ -1,0 +1,108 @@
+"""Sign-up, log-in and log-out pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kizuna.errors import ConflictError, PermissionDeniedError, ValidationError
+from kizuna.services.settings import Registrations
+from kizuna.web.context import current_user, see_other, services
+from kizuna.web.forms import form_text
+from kizuna.web.middleware import SESSION_COOKIE
+from kizuna.web.render import render
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(value: str) -> str:
+    # Only same-site paths: an open redirect would let a phishing link borrow our domain.
+    return value if value.startswith("/") and not value.startswith(("//", "/\\")) else "/"
+
+
+def _login_response(request: web.Request, token: str, next_path: str) -> web.Response:
+    response = see_other(_safe_next(next_path))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=30 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=services(request).config.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@routes.get("/signup")
+async def get_signup(request: web.Request) -> web.Response:
+    mode = await services(request).settings.registrations()
+    return render(request, "signup.html", {"mode": mode.value, "error": None, "form": {}})
+
+
+@routes.post("/signup")
+async def post_signup(request: web.Request) -> web.Response:
+    svc = services(request)
+    form = await request.post()
+    username = form_text(form, "username", 64).strip()
+    password = form_text(form, "password", 256)
+    reason = form_text(form, "reason", 1000).strip()
+    mode = await svc.settings.registrations()
+    try:
+        if password != form_text(form, "password_confirm", 256):
+            raise ValidationError("the two passwords differ", field="password_confirm")
+        result = await svc.accounts.sign_up(username, password, reason=reason)
+    except (ValidationError, ConflictError, PermissionDeniedError) as exc:
+        status = 422 if isinstance(exc, ValidationError) else exc.status
+        context = {"mode": mode.value, "error": str(exc), "form": {"username": username}}
+        return render(request, "signup.html", context, status=status)
+    if not result.approved:
+        return render(request, "signup_pending.html", {"username": username})
+    token = await svc.accounts.start_session(
+        result.user, user_agent=request.headers.get("User-Agent", "")
+    )
+    return _login_response(request, token, "/")
+
+
+@routes.get("/login")
+async def get_login(request: web.Request) -> web.Response:
+    if current_user(request) is not None:
+        raise web.HTTPSeeOther("/")
+    mode = await services(request).settings.registrations()
+    context: dict[str, object] = {
+        "error": None,
+        "next": _safe_next(request.query.get("next", "/")),
+        "form": {},
+        "signup_open": mode is not Registrations.CLOSED,
+    }
+    return render(request, "login.html", context)
+
+
+@routes.post("/login")
+async def post_login(request: web.Request) -> web.Response:
+    svc = services(request)
+    form = await request.post()
+    username = form_text(form, "username", 64).strip()
+    next_path = _safe_next(form_text(form, "next", 2000))
+    try:
+        user = await svc.accounts.authenticate(username, form_text(form, "password", 256))
+    except (ValidationError, PermissionDeniedError) as exc:
+        mode = await svc.settings.registrations()
+        context = {
+            "error": str(exc),
+            "next": next_path,
+            "form": {"username": username},
+            "signup_open": mode is not Registrations.CLOSED,
+        }
+        return render(request, "login.html", context, status=exc.status)
+    token = await svc.accounts.start_session(user, user_agent=request.headers.get("User-Agent", ""))
+    return _login_response(request, token, next_path)
+
+
+@routes.post("/logout")
+async def post_logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await services(request).accounts.end_session(token)
+    response = see_other("/")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response

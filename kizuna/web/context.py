@@ -1,0 +1,53 @@
+"""Typed keys for app- and request-scoped values shared by the web routes."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+
+from kizuna.services.container import Services
+from kizuna.storage.models import User
+
+services_key = web.AppKey("services", Services)
+jinja_key = web.AppKey("jinja", jinja2.Environment)
+secret_key = web.AppKey("secret", str)
+
+user_key = web.RequestKey("user", User)
+csrf_key = web.RequestKey("csrf_token", str)
+
+
+def services(request: web.Request) -> Services:
+    return request.app[services_key]
+
+
+def current_user(request: web.Request) -> User | None:
+    user: User | None = request.get(user_key)
+    return user
+
+
+def require_user(request: web.Request) -> User:
+    user: User | None = request.get(user_key)
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path_qs}")
+    return user
+
+
+def require_admin(request: web.Request) -> User:
+    user = require_user(request)
+    if not user.is_admin:
+        raise web.HTTPForbidden(text="administrators only")
+    return user
+
+
+def parse_max_id(request: web.Request) -> int | None:
+    raw = request.query.get("max_id")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise web.HTTPBadRequest(text="max_id must be a post id")
+    return int(raw)
+
+
+def see_other(location: str) -> web.Response:
+    """A 303 that can still carry cookies (raised HTTPExceptions cannot be returned)."""
+    return web.Response(status=303, headers={"Location": location})

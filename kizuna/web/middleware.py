@@ -1,0 +1,110 @@
+"""Security middlewares: sessions, CSRF (signed double-submit cookie), headers, error pages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from kizuna.errors import KizunaError
+from kizuna.web.context import csrf_key, secret_key, services, user_key
+from kizuna.web.render import render
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SESSION_COOKIE = "kizuna_session"
+CSRF_COOKIE = "kizuna_csrf"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Server-to-server endpoints authenticate by HTTP signature, not by cookie.
+CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/")
+
+CSP = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def csrf_token_for(secret: str, cookie: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{cookie}".encode(), hashlib.sha256).hexdigest()
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except KizunaError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type != "text/plain" or not _wants_html(request):
+            raise
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
+        if exc.status == 413:
+            message = "That upload is too large."
+        return render(request, "error.html", {"message": message or exc.reason}, status=exc.status)
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render(request, "error.html", {"message": "Something went wrong."}, status=500)
+
+
+def _wants_html(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "json" not in accept or "text/html" in accept
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        user = await services(request).accounts.user_for_session(token)
+        if user is not None:
+            request[user_key] = user
+    return await handler(request)
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    secret = request.app[secret_key]
+    cookie = request.cookies.get(CSRF_COOKIE)
+    new_cookie = None
+    if not cookie or len(cookie) > 100:
+        cookie = new_cookie = secrets.token_urlsafe(32)
+    expected = csrf_token_for(secret, cookie)
+    request[csrf_key] = expected
+    if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
+        sent = request.headers.get("X-CSRF-Token")
+        if sent is None:
+            form = await request.post()
+            value = form.get("csrf_token")
+            sent = value if isinstance(value, str) else ""
+        if new_cookie is not None or not hmac.compare_digest(sent, expected):
+            raise web.HTTPForbidden(
+                text="This form has expired or did not come from this site. "
+                "Go back, reload the page and try again."
+            )
+    response = await handler(request)
+    if new_cookie is not None:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new_cookie,
+            httponly=True,
+            samesite="Lax",
+            secure=services(request).config.secure_cookies,
+            path="/",
+        )
+    return response
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    return response

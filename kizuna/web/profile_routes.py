@@ -1,0 +1,77 @@
+"""Profiles, follow/unfollow, and editing one's own profile."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kizuna.errors import ValidationError
+from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.forms import form_file, form_text
+from kizuna.web.render import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/@{username}")
+async def get_profile(request: web.Request) -> web.Response:
+    user = current_user(request)
+    profile = await services(request).timelines.profile(
+        request.match_info["username"],
+        user.account if user else None,
+        max_id=parse_max_id(request),
+    )
+    title = f"{profile.account.name} (@{profile.account.acct})"
+    return render(
+        request, "profile.html", {"profile": profile, "page": profile.page, "title": title}
+    )
+
+
+@routes.get("/users/{username}")
+async def get_user_html(request: web.Request) -> web.Response:
+    # The actor id; browsers land on the profile page (ActivityPub JSON comes with discovery).
+    raise web.HTTPFound(f"/@{request.match_info['username']}")
+
+
+@routes.post("/@{username}/follow")
+async def post_follow(request: web.Request) -> web.Response:
+    user = require_user(request)
+    username = request.match_info["username"]
+    await services(request).follows.follow(user.account, username)
+    raise web.HTTPSeeOther(f"/@{username}")
+
+
+@routes.post("/@{username}/unfollow")
+async def post_unfollow(request: web.Request) -> web.Response:
+    user = require_user(request)
+    username = request.match_info["username"]
+    await services(request).follows.unfollow(user.account, username)
+    raise web.HTTPSeeOther(f"/@{username}")
+
+
+@routes.get("/settings/profile")
+async def get_settings_profile(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = {"display_name": user.account.display_name, "note": user.account.note}
+    return render(request, "settings_profile.html", {"form": form, "error": None, "saved": False})
+
+
+@routes.post("/settings/profile")
+async def post_settings_profile(request: web.Request) -> web.Response:
+    user = require_user(request)
+    svc = services(request)
+    form = await request.post()
+    values = {
+        "display_name": form_text(form, "display_name", 1000),
+        "note": form_text(form, "note", 5000),
+    }
+    try:
+        await svc.accounts.update_profile(
+            user.account.id,
+            display_name=values["display_name"],
+            note=values["note"],
+            avatar=form_file(form, "avatar"),
+        )
+    except ValidationError as exc:
+        context = {"form": values, "error": str(exc), "saved": False}
+        return render(request, "settings_profile.html", context, status=exc.status)
+    raise web.HTTPSeeOther("/settings/profile?saved=1")

@@ -1,0 +1,61 @@
+"""Jinja2 rendering. Autoescape is on; only sanitised HTML (post bodies, bios) is marked safe."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
+
+STATIC_DIR = resources.files("kizuna") / "static"
+
+
+def _static_version() -> str:
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in STATIC_DIR.iterdir() if p.is_file()):
+        digest.update((STATIC_DIR / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _ago(value: datetime, now: datetime | None = None) -> str:
+    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
+    if seconds < 60:
+        return "now"
+    for size, unit in ((86400 * 7, None), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return value.strftime("%Y-%m-%d") if unit is None else f"{seconds // size}{unit}"
+    return "now"
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kizuna", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["ago"] = _ago
+    env.filters["iso"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
+    env.globals["static_version"] = _static_version()
+    return env
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    env = request.app[jinja_key]
+    svc = request.app[services_key]
+    page = env.get_template(template).render(
+        request=request,
+        user=request.get(user_key),
+        csrf_token=request.get(csrf_key, ""),
+        domain=svc.config.domain,
+        **(context or {}),
+    )
+    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")

@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated database per test on SQLite (always) and PostgreSQL (when set).
+
+Migrations run once per session into a template (a SQLite file, a PostgreSQL template
+database); each test gets a copy, so every test starts from the real migrated schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from kizuna.config import Config
+from kizuna.services.container import Services
+from kizuna.storage.engine import Database, make_engine, migrate
+
+PG_ENV = "KIZUNA_TEST_DATABASE_URL"
+PG_SKIP_REASON = (
+    f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+)
+
+
+async def _migrate_url(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+def _pg_admin_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _pg_url_for(url: str, database: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_execute(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(_pg_admin_dsn(url))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate_url(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP_REASON)
+    name = f"kizuna_tmpl_{os.getpid()}"
+    asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+    asyncio.run(_migrate_url(_pg_url_for(base, name)))
+    yield name
+    asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kizuna.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    base = os.environ[PG_ENV]
+    name = f"kizuna_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(base, f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    yield _pg_url_for(base, name)
+    asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> Config:
+    return Config(
+        domain="kizuna.test",
+        public_url="http://kizuna.test",
+        database_url=database_url,
+        media_dir=tmp_path / "media",
+        secret="test-secret-not-for-production",
+        max_upload_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+async def db(config: Config) -> AsyncIterator[Database]:
+    database = Database.from_url(config.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def services(config: Config, db: Database) -> Services:
+    return Services.build(config, db)

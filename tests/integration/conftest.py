@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from kizuna.app import create_app
+from kizuna.config import Config
+from kizuna.storage.engine import Database
+from tests.integration.web import Client
+
+ClientFactory = Callable[[], Awaitable[Client]]
+
+
+@pytest.fixture
+async def make_client(
+    aiohttp_client: Callable[[web.Application], Awaitable[Client]], config: Config, db: Database
+) -> AsyncIterator[ClientFactory]:
+    """Each call is a separate browser (own cookie jar) on the same running instance."""
+    app = create_app(config, db=db)
+    extra: list[Client] = []
+    first: list[Client] = []
+
+    async def factory() -> Client:
+        if not first:
+            first.append(await aiohttp_client(app))
+            return first[0]
+        client: Client = TestClient(first[0].server)  # type: ignore[assignment]  # same server
+        await client.start_server()  # the server is running already: only opens a session
+        extra.append(client)
+        return client
+
+    yield factory
+    for client in extra:
+        await client.session.close()

@@ -1,0 +1,52 @@
+"""Drive the web UI like a browser does: fetch the form, send its CSRF token back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
+
+from kizuna.services.container import Services
+
+Client = TestClient[web.Request, web.Application]
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+async def csrf_token(client: Client, path: str = "/login") -> str:
+    response = await client.get(path)
+    match = CSRF_RE.search(await response.text())
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+async def submit(
+    client: Client, path: str, data: dict[str, str], *, form_page: str = "/login"
+) -> ClientResponse:
+    token = await csrf_token(client, form_page)
+    return await client.post(path, data={**data, "csrf_token": token}, allow_redirects=False)
+
+
+@dataclass
+class Person:
+    username: str
+    password: str
+
+
+async def make_user(services: Services, username: str, **kwargs: object) -> Person:
+    password = f"pw-{username}-long"
+    await services.accounts.create_user(username, password, **kwargs)  # type: ignore[arg-type]
+    return Person(username, password)
+
+
+async def log_in(client: Client, person: Person) -> None:
+    response = await submit(
+        client, "/login", {"username": person.username, "password": person.password, "next": "/"}
+    )
+    assert response.status == 303, await response.text()
+
+
+async def write_post(client: Client, content: str, **fields: str) -> ClientResponse:
+    return await submit(client, "/posts", {"content": content, **fields}, form_page="/")
