@@ -190,7 +190,13 @@ class AccountService:
             await repo.delete_login_session(session, session_id_for(token))
 
     async def update_profile(
-        self, account_id: int, *, display_name: str, note: str, avatar: bytes | None = None
+        self,
+        account_id: int,
+        *,
+        display_name: str,
+        note: str,
+        locked: bool = False,
+        avatar: bytes | None = None,
     ) -> None:
         display_name = display_name.strip()
         note = note.strip().replace("\r\n", "\n")
@@ -211,6 +217,7 @@ class AccountService:
             account.display_name = display_name
             account.note = note
             account.note_html = bio_html(note)
+            account.locked = locked
             if new_avatar:
                 old_avatar, account.avatar_path = account.avatar_path, new_avatar
             account.updated_at = self.clock()

@@ -41,3 +41,18 @@ class FollowService:
             if target is None:
                 raise NotFoundError(f"no account named @{username} here")
             await repo.delete_follow(session, follower.id, target.id)
+
+    async def requests(self, target: Account) -> list[Account]:
+        async with self.db.begin() as session:
+            return await repo.pending_followers(session, target.id)
+
+    async def decide(self, target: Account, follower_id: int, *, accept: bool) -> None:
+        """Accept or reject a pending follow request addressed to `target`."""
+        async with self.db.begin() as session:
+            follow = await repo.get_follow(session, follower_id, target.id)
+            if follow is None or follow.state != "pending":
+                raise NotFoundError("no such follow request")
+            if accept:
+                follow.state = "accepted"
+            else:
+                await session.delete(follow)

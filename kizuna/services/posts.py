@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +26,19 @@ from kizuna.storage.models import Account, Post
 
 MAX_SUMMARY_CHARS = 100
 LANGUAGES = ("ja", "en", "ko", "zh")
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def guess_language(text: str) -> str | None:
+    """Kana means Japanese, Hangul Korean; the lang attribute then picks the right glyphs."""
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    return None
 
 
 class Visibility(StrEnum):
@@ -123,7 +137,7 @@ class PostService:
                 summary=summary,
                 sensitive=bool(summary),
                 visibility=vis.value,
-                language=language or None,
+                language=language or guess_language(text),
                 created_at=self.clock(),
             )
             await repo.add_post(

@@ -30,6 +30,7 @@ class Profile:
     following: int
     followers: int
     viewer_follows: bool
+    viewer_requested: bool
     page: Page
 
 
@@ -60,9 +61,10 @@ class TimelineService:
             if account is None:
                 raise NotFoundError(f"no account named @{username} here")
             visibilities = [Visibility.PUBLIC.value, Visibility.UNLISTED.value]
-            viewer_follows = viewer is not None and await repo.follows_accepted(
-                session, viewer.id, account.id
+            follow = (
+                None if viewer is None else await repo.get_follow(session, viewer.id, account.id)
             )
+            viewer_follows = follow is not None and follow.state == "accepted"
             if viewer is not None and (viewer_follows or viewer.id == account.id):
                 visibilities.append(Visibility.PRIVATE.value)
             posts = await repo.account_timeline(
@@ -74,5 +76,6 @@ class TimelineService:
             following=following,
             followers=followers,
             viewer_follows=viewer_follows,
+            viewer_requested=follow is not None and follow.state == "pending",
             page=_page(posts, PAGE_SIZE),
         )

@@ -288,3 +288,13 @@ async def account_timeline(
 ) -> list[Post]:
     where = and_(Post.account_id == account_id, Post.visibility.in_(visibilities))
     return await _page(session, where, max_id, limit)
+
+
+async def pending_followers(session: AsyncSession, target_id: int) -> list[Account]:
+    stmt = (
+        select(Account)
+        .join(Follow, Follow.account_id == Account.id)
+        .where(Follow.target_account_id == target_id, Follow.state == "pending")
+        .order_by(Follow.id)
+    )
+    return list((await session.scalars(stmt)).all())

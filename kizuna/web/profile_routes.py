@@ -51,7 +51,11 @@ async def post_unfollow(request: web.Request) -> web.Response:
 @routes.get("/settings/profile")
 async def get_settings_profile(request: web.Request) -> web.Response:
     user = require_user(request)
-    form = {"display_name": user.account.display_name, "note": user.account.note}
+    form = {
+        "display_name": user.account.display_name,
+        "note": user.account.note,
+        "locked": user.account.locked,
+    }
     return render(request, "settings_profile.html", {"form": form, "error": None, "saved": False})
 
 
@@ -63,15 +67,35 @@ async def post_settings_profile(request: web.Request) -> web.Response:
     values = {
         "display_name": form_text(form, "display_name", 1000),
         "note": form_text(form, "note", 5000),
+        "locked": form_text(form, "locked", 10) == "on",
     }
     try:
         await svc.accounts.update_profile(
             user.account.id,
-            display_name=values["display_name"],
-            note=values["note"],
+            display_name=str(values["display_name"]),
+            note=str(values["note"]),
+            locked=bool(values["locked"]),
             avatar=form_file(form, "avatar"),
         )
     except ValidationError as exc:
         context = {"form": values, "error": str(exc), "saved": False}
         return render(request, "settings_profile.html", context, status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
+
+
+@routes.get("/follow_requests")
+async def get_follow_requests(request: web.Request) -> web.Response:
+    user = require_user(request)
+    pending = await services(request).follows.requests(user.account)
+    return render(request, "follow_requests.html", {"pending": pending, "title": "Follow requests"})
+
+
+@routes.post("/follow_requests/{account_id:[0-9]{1,19}}/{action:accept|reject}")
+async def post_follow_request(request: web.Request) -> web.Response:
+    user = require_user(request)
+    await services(request).follows.decide(
+        user.account,
+        int(request.match_info["account_id"]),
+        accept=request.match_info["action"] == "accept",
+    )
+    raise web.HTTPSeeOther("/follow_requests")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import aiohttp
 from sqlalchemy import func, select
 
 from kizuna.services.container import Services
 from kizuna.storage.models import Post, PostTag
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import log_in, make_user, submit, write_post
+from tests.integration.web import csrf_token, log_in, make_user, submit, write_post
 
 
 async def _post_count(services: Services) -> int:
@@ -139,3 +140,23 @@ async def test_post_page__visibility_rules(make_client: ClientFactory, services:
     public_page = await (await anonymous.get("/public")).text()
     assert "followers only" not in public_page
     assert "psst" not in public_page
+
+
+async def test_post__malformed_fields_are_400_and_nothing_written(
+    make_client: ClientFactory, services: Services
+) -> None:
+    client = await make_client()
+    await log_in(client, await make_user(services, "alice"))
+    token = await csrf_token(client, "/")
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("content", b"binary", filename="x.bin")  # a file where text belongs
+    response = await client.post("/posts", data=form, allow_redirects=False)
+    assert response.status == 400
+    assert "must be text" in await response.text()
+    response = await client.post(
+        "/posts", data={"csrf_token": token, "content": "x" * 6000}, allow_redirects=False
+    )
+    assert response.status == 400
+    assert (await client.get("/@alice/abc")).status == 404
+    assert await _post_count(services) == 0

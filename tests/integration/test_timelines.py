@@ -132,3 +132,43 @@ async def test_follow__self_and_unknown_are_clear_errors(
     assert "cannot follow yourself" in await response.text()
     response = await submit(client, "/@ghost/follow", {}, form_page="/")
     assert response.status == 404
+
+
+async def test_follow_locked_account_then_pending_then_accepted(
+    make_client: ClientFactory, services: Services
+) -> None:
+    fan, star = await make_client(), await make_client()
+    await log_in(fan, await make_user(services, "fan"))
+    await log_in(star, await make_user(services, "star"))
+    save = {"display_name": "", "note": "", "locked": "on"}
+    assert (await submit(star, "/settings/profile", save, form_page="/")).status == 303
+    await write_post(star, "followers only news", visibility="private")
+
+    await submit(fan, "/@star/follow", {}, form_page="/")
+    assert "Requested" in await (await fan.get("/@star")).text()
+    assert "followers only news" not in await (await fan.get("/")).text()
+
+    requests_page = await (await star.get("/follow_requests")).text()
+    assert "@fan" in requests_page
+    fan_id = (await services.accounts.list_users())[0].account.id
+    response = await submit(star, f"/follow_requests/{fan_id}/accept", {}, form_page="/")
+    assert response.status == 303
+    assert "followers only news" in await (await fan.get("/")).text()
+    # Deciding twice is a clear 404, not a 500.
+    response = await submit(star, f"/follow_requests/{fan_id}/reject", {}, form_page="/")
+    assert response.status == 404
+
+
+async def test_follow_request_rejected_then_gone(
+    make_client: ClientFactory, services: Services
+) -> None:
+    fan = await make_client()
+    await log_in(fan, await make_user(services, "fan"))
+    star = await services.accounts.create_user("star", "password-star")
+    await services.accounts.update_profile(star.account.id, display_name="", note="", locked=True)
+    await submit(fan, "/@star/follow", {}, form_page="/")
+    (pending,) = await services.follows.requests(star.account)
+    assert pending.username == "fan"
+    await services.follows.decide(star.account, pending.id, accept=False)
+    assert await services.follows.requests(star.account) == []
+    assert "Follow</button>" in await (await fan.get("/@star")).text()
