@@ -120,8 +120,8 @@ def _serve(config: Config) -> int:
     url = f"http://{host}:{config.port}"
     print(
         f"Kizuna {__version__} for {config.base_url} listening on {url}\n"
-        f"Open {url} in a browser and log in (admin password: printed by `kizuna setup`, "
-        "or set one with `kizuna user password admin`). Ctrl+C stops.",
+        f"Open {config.base_url} in a browser and log in (the admin password was printed by "
+        "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
         flush=True,
     )
     web.run_app(create_app(config), host=config.host, port=config.port, print=None)

@@ -32,8 +32,10 @@ class Config:
         if self.public_url:
             return self.public_url.rstrip("/")
         if self.domain in LOCAL_HOSTS:
-            host = f"[{self.domain}]" if ":" in self.domain else self.domain
-            return f"http://{host}:{self.port}"
+            # A trial instance: links must point where the browser already is (cookies are
+            # per host), i.e. the bound address when it is a concrete one.
+            host = self.domain if self.host in ("", "0.0.0.0", "::") else self.host
+            return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         return f"https://{self.domain}"
 
     @property

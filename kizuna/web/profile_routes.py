@@ -32,19 +32,15 @@ async def get_user_html(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/@{request.match_info['username']}")
 
 
-@routes.post("/@{username}/follow")
+@routes.post("/@{username}/{action:follow|unfollow}")
 async def post_follow(request: web.Request) -> web.Response:
     user = require_user(request)
     username = request.match_info["username"]
-    await services(request).follows.follow(user.account, username)
-    raise web.HTTPSeeOther(f"/@{username}")
-
-
-@routes.post("/@{username}/unfollow")
-async def post_unfollow(request: web.Request) -> web.Response:
-    user = require_user(request)
-    username = request.match_info["username"]
-    await services(request).follows.unfollow(user.account, username)
+    follows = services(request).follows
+    if request.match_info["action"] == "follow":
+        await follows.follow(user.account, username)
+    else:
+        await follows.unfollow(user.account, username)
     raise web.HTTPSeeOther(f"/@{username}")
 
 
@@ -64,20 +60,19 @@ async def post_settings_profile(request: web.Request) -> web.Response:
     user = require_user(request)
     svc = services(request)
     form = await request.post()
-    values = {
-        "display_name": form_text(form, "display_name", 1000),
-        "note": form_text(form, "note", 5000),
-        "locked": form_text(form, "locked", 10) == "on",
-    }
+    display_name = form_text(form, "display_name", 1000)
+    note = form_text(form, "note", 5000)
+    locked = form_text(form, "locked", 10) == "on"
     try:
         await svc.accounts.update_profile(
             user.account.id,
-            display_name=str(values["display_name"]),
-            note=str(values["note"]),
-            locked=bool(values["locked"]),
+            display_name=display_name,
+            note=note,
+            locked=locked,
             avatar=form_file(form, "avatar"),
         )
     except ValidationError as exc:
+        values = {"display_name": display_name, "note": note, "locked": locked}
         context = {"form": values, "error": str(exc), "saved": False}
         return render(request, "settings_profile.html", context, status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")

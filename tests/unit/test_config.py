@@ -176,11 +176,17 @@ def test_load_config__invalid_toml_raises_one_line(tmp_path: Path, text: str) ->
 
 
 @pytest.mark.parametrize("domain", ["localhost", "127.0.0.1"])
-def test_config_base_url__local_host_is_http_with_port(domain: str) -> None:
+def test_config_base_url__local_host_is_the_bound_address_with_port(domain: str) -> None:
     config = load_config(None, environ={"KIZUNA_DOMAIN": domain, "KIZUNA_PORT": "8123"})
 
-    assert config.base_url == f"http://{domain}:8123"
+    assert config.base_url == "http://127.0.0.1:8123"
     assert config.secure_cookies is False
+
+
+def test_config_base_url__local_domain_on_wildcard_bind_uses_the_domain() -> None:
+    config = load_config(None, environ={"KIZUNA_HOST": "0.0.0.0", "KIZUNA_PORT": "8123"})
+
+    assert config.base_url == "http://localhost:8123"
 
 
 def test_config_base_url__real_domain_is_https_without_port() -> None:
