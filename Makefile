@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint lab bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -21,6 +21,9 @@ run: $(VENV)/.installed
 	$(BIN)/kizuna setup
 	$(BIN)/kizuna serve
 
+lab: $(VENV)/.installed
+	$(BIN)/kizuna lab
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -29,8 +32,9 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest
 
+# Prints figures only (no pass/fail); PostgreSQL too when KIZUNA_TEST_DATABASE_URL is set.
 bench: $(VENV)/.installed-dev
-	@echo "no benchmarks yet"
+	$(BIN)/python bench/home_feed.py --posts 50000 --seconds 3
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

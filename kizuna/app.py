@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import partial
 
+import aiohttp
 from aiohttp import web
 
 from kizuna.config import Config
+from kizuna.federation.addresses import PublicOnlyResolver
+from kizuna.outbox import routes as outbox_routes
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from kizuna.web import (
@@ -16,6 +19,7 @@ from kizuna.web import (
     media_routes,
     post_routes,
     profile_routes,
+    search_routes,
     timeline_routes,
 )
 from kizuna.web.context import jinja_key, secret_key, services_key
@@ -26,6 +30,7 @@ from kizuna.web.middleware import (
     session_middleware,
 )
 from kizuna.web.render import STATIC_DIR, make_environment
+from kizuna.webfinger import routes as webfinger_routes
 
 FORM_OVERHEAD = 64 * 1024
 
@@ -38,6 +43,9 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
     app[jinja_key] = make_environment()
     app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
     for feature in (
+        webfinger_routes,
+        outbox_routes,
+        search_routes,
         auth_routes,
         timeline_routes,
         post_routes,
@@ -50,14 +58,22 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
     return app
 
 
+def http_session(config: Config) -> aiohttp.ClientSession:
+    resolver = PublicOnlyResolver(allow_private=config.allow_private_addresses)
+    connector = aiohttp.TCPConnector(resolver=resolver, limit_per_host=8, ttl_dns_cache=300)
+    return aiohttp.ClientSession(connector=connector, raise_for_status=False)
+
+
 async def services_ctx(
     app: web.Application, *, config: Config, db: Database | None
 ) -> AsyncIterator[None]:
     owned = db is None
     database = Database.from_url(config.database_url) if db is None else db
-    services = Services.build(config, database)
-    app[services_key] = services
-    app[secret_key] = config.secret or await services.settings.secret()
-    yield
+    async with http_session(config) as http:
+        services = Services.build(config, database, http)
+        app[services_key] = services
+        app[secret_key] = config.secret or await services.settings.secret()
+        await services.accounts.instance_actor()
+        yield
     if owned:
         await database.dispose()

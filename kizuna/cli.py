@@ -7,13 +7,15 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
 from kizuna import __version__
-from kizuna.app import create_app
+from kizuna.app import create_app, http_session
 from kizuna.config import Config, load_config
 from kizuna.errors import ConfigError, KizunaError
+from kizuna.lab import run_lab
 from kizuna.services.container import Services
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
@@ -33,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the web server")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("setup", help="migrate, then create an admin account if there is none")
+    lab = sub.add_parser("lab", help="run several federating instances on this machine")
+    lab.add_argument("--instances", type=int, default=2, choices=range(2, 9), metavar="N")
+    lab.add_argument("--first-port", type=int, default=8081)
+    lab.add_argument("--dir", default=".lab", help="where the lab keeps databases and logs")
     user = sub.add_parser("user", help="manage local accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     create = user_sub.add_parser("create", help="create a local account")
@@ -49,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
 async def _with_services(config: Config, job: Callable[[Services], Awaitable[int]]) -> int:
     db = Database.from_url(config.database_url)
     try:
-        return await job(Services.build(config, db))
+        async with http_session(config) as http:
+            return await job(Services.build(config, db, http))
     finally:
         await db.dispose()
 
@@ -133,6 +140,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     config = load_config(args.config)
     if args.command == "serve":
         return _serve(config)
+    if args.command == "lab":
+        return run_lab(args.instances, args.first_port, Path(args.dir).resolve())
     jobs: dict[str, Callable[[Services], Awaitable[int]]] = {
         "migrate": _migrate,
         "setup": _setup,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from kizuna import __version__
 from kizuna.errors import ConfigError
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -26,6 +27,13 @@ class Config:
     # Overrides the URL derived from domain (https://DOMAIN), e.g. behind a proxy on a sub-path.
     public_url: str | None = None
     max_upload_bytes: int = 2 * 1024 * 1024
+    # Federation lab: host name -> (address, port) reached over plain HTTP, e.g. a.test on
+    # 127.0.0.1:8081. Ids and URLs keep https:// and never contain the port.
+    federation_hosts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # Outbound requests to loopback/private/link-local addresses are refused (SSRF) unless set.
+    allow_private_addresses: bool = False
+    # Seconds a remote fetch may take in all (connect, redirects, body).
+    fetch_timeout: float = 10.0
 
     @property
     def base_url(self) -> str:
@@ -40,10 +48,64 @@ class Config:
 
     @property
     def secure_cookies(self) -> bool:
-        return self.base_url.startswith("https://")
+        # A lab instance is https:// by id but browsed over plain http on its mapped port.
+        return self.base_url.startswith("https://") and self.domain not in self.federation_hosts
+
+    @property
+    def user_agent(self) -> str:
+        return f"Kizuna/{__version__} (+{self.base_url}/)"
+
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
+
+
+def _address(name: str, host: str, target: Any) -> tuple[str, int]:
+    address, sep, port = str(target).strip().rpartition(":")
+    address = address.strip("[]")
+    if not sep or not address or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name}: {host} must map to ADDRESS:PORT, got {target!r}")
+    return address, int(port)
+
+
+def _host_map(name: str, value: Any) -> dict[str, tuple[str, int]]:
+    """`a.test=127.0.0.1:8081,b.test=127.0.0.1:8082`, or a TOML table of the same."""
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, str):
+        pairs = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            host, sep, target = item.partition("=")
+            if not sep:
+                raise ConfigError(f"{name}: expected HOST=ADDRESS:PORT, got {item!r}")
+            pairs.append((host, target))
+    else:
+        raise ConfigError(f"{name} must be a string or a table, got {value!r}")
+    return {host.strip().lower(): _address(name, host, target) for host, target in pairs}
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "federation_hosts":
+        return _host_map(name, value)
+    if name == "allow_private_addresses":
+        return _bool(name, value)
+    if name == "fetch_timeout":
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number of seconds, got {value!r}") from None
+        if not 0 < seconds <= 300:
+            raise ConfigError(f"{name} out of range: {seconds}")
+        return seconds
     if name == "port" or name == "max_upload_bytes":
         if isinstance(value, bool | float):
             raise ConfigError(f"{name} must be an integer, got {value!r}")

@@ -10,12 +10,13 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from kizuna.app import http_session
 from kizuna.config import Config
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
@@ -70,20 +71,40 @@ def pg_template() -> Iterator[str]:
     asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+DatabaseFactory = Callable[[str], Awaitable[str]]
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
+    """Makes fresh migrated databases on one backend: `factory(name) -> url`."""
+    created: list[str] = []
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "kizuna.db"
-        shutil.copyfile(template, path)
-        yield f"sqlite+aiosqlite:///{path}"
+
+        async def make_sqlite(name: str) -> str:
+            path = tmp_path / f"{name}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite+aiosqlite:///{path}"
+
+        yield make_sqlite
         return
     template_name: str = request.getfixturevalue("pg_template")
     base = os.environ[PG_ENV]
-    name = f"kizuna_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(base, f"CREATE DATABASE {name} TEMPLATE {template_name}"))
-    yield _pg_url_for(base, name)
-    asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    async def make_pg(name: str) -> str:
+        database = f"kizuna_t_{uuid.uuid4().hex[:12]}"
+        await _pg_execute(base, f"CREATE DATABASE {database} TEMPLATE {template_name}")
+        created.append(database)
+        return _pg_url_for(base, database)
+
+    yield make_pg
+    for database in created:
+        asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+
+
+@pytest.fixture
+async def database_url(database_factory: DatabaseFactory) -> str:
+    return await database_factory("kizuna")
 
 
 @pytest.fixture
@@ -106,5 +127,6 @@ async def db(config: Config) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def services(config: Config, db: Database) -> Services:
-    return Services.build(config, db)
+async def services(config: Config, db: Database) -> AsyncIterator[Services]:
+    async with http_session(config) as http:
+        yield Services.build(config, db, http)

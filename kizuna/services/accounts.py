@@ -14,6 +14,7 @@ from html import escape
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
+from kizuna.outbox.urls import ActorUrls, instance_urls, user_urls
 from kizuna.services.media import MediaStore
 from kizuna.services.passwords import generate_password, hash_password, verify_password
 from kizuna.services.settings import Registrations, SettingsService
@@ -47,6 +48,18 @@ RESERVED_USERNAMES = frozenset(
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 MAX_DISPLAY_NAME, MAX_BIO = 30, 500
 SESSION_LIFETIME = timedelta(days=30)
+
+
+def set_actor_urls(account: Account, urls: ActorUrls) -> None:
+    account.uri = urls.id
+    account.url = urls.profile
+    account.inbox_url = urls.inbox
+    account.shared_inbox_url = urls.shared_inbox
+    account.outbox_url = urls.outbox
+    account.followers_url = urls.followers
+    account.following_url = urls.following
+    account.featured_url = urls.featured
+    account.public_key_id = urls.key_id
 
 
 def utcnow() -> datetime:
@@ -111,23 +124,23 @@ class AccountService:
         reason: str = "",
     ) -> User:
         validate_username(username)
+        if username.casefold() == self.config.domain:
+            raise ValidationError(f"the user name {username!r} is reserved", field="username")
         validate_password(password)
         # Both are CPU-bound (~0.1 s each): keep the event loop free.
         keys = await asyncio.to_thread(generate_rsa_keypair)
         password_hash = await asyncio.to_thread(hash_password, password)
         now = self.clock()
-        base = self.config.base_url
         account = Account(
             username=username,
             username_key=username.casefold(),
             domain="",
-            uri=f"{base}/users/{username}",
-            url=f"{base}/@{username}",
             public_key_pem=keys.public_pem,
             private_key_pem=keys.private_pem,
             created_at=now,
             updated_at=now,
         )
+        set_actor_urls(account, user_urls(self.config.base_url, username))
         user = User(
             password_hash=password_hash,
             role=role,
@@ -223,6 +236,31 @@ class AccountService:
             account.updated_at = self.clock()
         await self.media.remove(old_avatar)
 
+    async def instance_actor(self) -> Account:
+        """The instance's own Application actor (signs fetches), created on first use."""
+        domain = self.config.domain
+        async with self.db.begin() as session:
+            found = await repo.get_account_by_uri(session, instance_urls(self.config.base_url).id)
+        if found is not None:
+            return found
+        keys = await asyncio.to_thread(generate_rsa_keypair)
+        now = self.clock()
+        account = Account(
+            username=domain,
+            username_key=domain.casefold(),
+            domain="",
+            actor_type="Application",
+            public_key_pem=keys.public_pem,
+            private_key_pem=keys.private_pem,
+            locked=True,
+            discoverable=False,
+            created_at=now,
+            updated_at=now,
+        )
+        set_actor_urls(account, instance_urls(self.config.base_url))
+        async with self.db.begin() as session:
+            return await repo.add_account(session, account)
+
     async def ensure_admin(self, username: str = "admin") -> tuple[str, str] | None:
         """Create an admin with a generated password unless one exists; returns (name, password)."""
         async with self.db.begin() as session:
@@ -265,3 +303,7 @@ class AccountService:
             if user.approved:
                 raise ValidationError("only pending sign-ups can be rejected")
             await session.delete(user.account)
+
+    async def search(self, text: str) -> list[Account]:
+        async with self.db.begin() as session:
+            return await repo.search_accounts(session, text)

@@ -17,14 +17,15 @@ class FollowService:
         self.db = db
         self.clock = clock
 
-    async def follow(self, follower: Account, username: str) -> Follow:
+    async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
         async with self.db.begin() as session:
-            target = await repo.get_account_by_username(session, username.casefold())
-            if target is None:
-                raise NotFoundError(f"no account named @{username} here")
+            target = await repo.get_account_by_username(session, username.casefold(), domain)
+            if target is None or target.actor_type == "Application":
+                raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")
-            state = "pending" if target.locked else "accepted"
+            # A remote follow stays pending until that server's Accept arrives.
+            state = "pending" if target.locked or not target.is_local else "accepted"
             return await repo.add_follow(
                 session,
                 Follow(
@@ -35,9 +36,9 @@ class FollowService:
                 ),
             )
 
-    async def unfollow(self, follower: Account, username: str) -> None:
+    async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
         async with self.db.begin() as session:
-            target = await repo.get_account_by_username(session, username.casefold())
+            target = await repo.get_account_by_username(session, username.casefold(), domain)
             if target is None:
                 raise NotFoundError(f"no account named @{username} here")
             await repo.delete_follow(session, follower.id, target.id)

@@ -46,3 +46,23 @@ class SettingsService:
         async with self.db.begin() as session:
             await repo.set_setting(session, "registrations", mode.value)
         return mode
+
+    async def site_name(self, default: str) -> str:
+        async with self.db.begin() as session:
+            return await repo.get_setting(session, "site_name") or default
+
+    async def site_description(self) -> str:
+        async with self.db.begin() as session:
+            return await repo.get_setting(session, "site_description") or ""
+
+    async def set_site(self, *, name: str, description: str) -> None:
+        name, description = name.strip(), description.strip()
+        if len(name) > 60:
+            raise ValidationError("the server name is at most 60 characters", field="site_name")
+        if len(description) > 500:
+            raise ValidationError(
+                "the description is at most 500 characters", field="site_description"
+            )
+        async with self.db.begin() as session:
+            await repo.set_setting(session, "site_name", name)
+            await repo.set_setting(session, "site_description", description)

@@ -54,12 +54,18 @@ class TimelineService:
         return _page(posts, PAGE_SIZE)
 
     async def profile(
-        self, username: str, viewer: Account | None, *, max_id: int | None = None
+        self,
+        username: str,
+        viewer: Account | None,
+        *,
+        domain: str = "",
+        max_id: int | None = None,
     ) -> Profile:
         async with self.db.begin() as session:
-            account = await repo.get_account_by_username(session, username.casefold())
-            if account is None:
-                raise NotFoundError(f"no account named @{username} here")
+            account = await repo.get_account_by_username(session, username.casefold(), domain)
+            if account is None or account.actor_type == "Application":
+                where = f"@{domain}" if domain else " here"
+                raise NotFoundError(f"no account named @{username}{where}")
             visibilities = [Visibility.PUBLIC.value, Visibility.UNLISTED.value]
             follow = (
                 None if viewer is None else await repo.get_follow(session, viewer.id, account.id)

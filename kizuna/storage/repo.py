@@ -298,3 +298,121 @@ async def pending_followers(session: AsyncSession, target_id: int) -> list[Accou
         .order_by(Follow.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- federation: actors, collections, discovery -------------------------------------------
+
+
+async def get_account_by_uri(session: AsyncSession, uri: str) -> Account | None:
+    return (await session.scalars(select(Account).where(Account.uri == uri))).first()
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def add_account(session: AsyncSession, account: Account) -> Account:
+    """Insert, or return the row another request inserted first for the same uri."""
+    try:
+        async with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        existing = await get_account_by_uri(session, account.uri)
+        if existing is None:
+            raise ConflictError(f"{account.acct} is already known under another id") from None
+        return existing
+    return account
+
+
+async def search_accounts(session: AsyncSession, text: str, *, limit: int = 20) -> list[Account]:
+    pattern = f"%{text.casefold().replace('%', '').replace('_', '')}%"
+    stmt = (
+        select(Account)
+        .where(
+            or_(Account.username_key.like(pattern), func.lower(Account.display_name).like(pattern)),
+            Account.actor_type != "Application",
+        )
+        .order_by(Account.domain != "", Account.username_key)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_users(session: AsyncSession) -> int:
+    stmt = select(func.count()).select_from(User).where(User.approved.is_(True))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def count_active_users(session: AsyncSession, since: datetime, since_id: int) -> int:
+    """Users who logged in or posted since then (NodeInfo activeMonth/activeHalfyear)."""
+    posted = exists().where(Post.account_id == User.account_id, Post.id >= since_id)
+    stmt = (
+        select(func.count())
+        .select_from(User)
+        .where(User.approved.is_(True), or_(User.last_login_at >= since, posted))
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def count_account_posts(
+    session: AsyncSession, account_id: int, visibilities: Sequence[str]
+) -> int:
+    stmt = select(func.count()).where(
+        Post.account_id == account_id, Post.visibility.in_(visibilities)
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def follower_uris(
+    session: AsyncSession, account_id: int, *, offset: int, limit: int
+) -> list[str]:
+    stmt = (
+        select(Account.uri)
+        .join(Follow, Follow.account_id == Account.id)
+        .where(Follow.target_account_id == account_id, Follow.state == "accepted")
+        .order_by(Follow.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def following_uris(
+    session: AsyncSession, account_id: int, *, offset: int, limit: int
+) -> list[str]:
+    stmt = (
+        select(Account.uri)
+        .join(Follow, Follow.target_account_id == Account.id)
+        .where(Follow.account_id == account_id, Follow.state == "accepted")
+        .order_by(Follow.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def mentions_for_posts(
+    session: AsyncSession, post_ids: Sequence[int]
+) -> dict[int, list[Account]]:
+    result: dict[int, list[Account]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return result
+    stmt = (
+        select(PostMention.post_id, Account)
+        .join(Account, Account.id == PostMention.account_id)
+        .where(PostMention.post_id.in_(post_ids))
+        .order_by(Account.id)
+    )
+    for post_id, account in (await session.execute(stmt)).all():
+        result[post_id].append(account)
+    return result
+
+
+async def tags_for_posts(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return result
+    stmt = select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(post_ids))
+    for post_id, tag in (await session.execute(stmt)).all():
+        result[post_id].append(tag)
+    return result

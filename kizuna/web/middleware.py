@@ -10,8 +10,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from kizuna.activitypub.errors import ApError
 from kizuna.errors import KizunaError
 from kizuna.web.context import csrf_key, secret_key, services, user_key
+from kizuna.web.json import json_response
 from kizuna.web.render import render
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ CSRF_COOKIE = "kizuna_csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Server-to-server endpoints authenticate by HTTP signature, not by cookie.
 CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/")
+
+JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
 
 CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
@@ -38,14 +42,18 @@ def csrf_token_for(secret: str, cookie: str) -> str:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except KizunaError as exc:
+    except (KizunaError, ApError) as exc:
+        if not _wants_html(request):
+            return json_response({"error": str(exc)}, status=exc.status)
         return render(request, "error.html", {"message": str(exc)}, status=exc.status)
     except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type != "text/plain" or not _wants_html(request):
+        if exc.status < 400 or exc.content_type != "text/plain":
             raise
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
         if exc.status == 413:
             message = "That upload is too large."
+        if not _wants_html(request):
+            return json_response({"error": message or exc.reason}, status=exc.status)
         return render(request, "error.html", {"message": message or exc.reason}, status=exc.status)
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -53,6 +61,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _wants_html(request: web.Request) -> bool:
+    if request.path.startswith(JSON_PREFIXES):
+        return False
     accept = request.headers.get("Accept", "")
     return "json" not in accept or "text/html" in accept
 

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import ValidationError
 from kizuna.web.context import current_user, parse_max_id, require_user, services
 from kizuna.web.forms import form_file, form_text
+from kizuna.web.json import activity_response
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
 
 
+def split_acct(request: web.Request) -> tuple[str, str]:
+    """`/@bob` is local, `/@bob@b.test` remote; our own domain spelled out is local too."""
+    username, _, domain = request.match_info["username"].partition("@")
+    domain = domain.lower()
+    return username, "" if domain == services(request).config.domain else domain
+
+
 @routes.get("/@{username}")
 async def get_profile(request: web.Request) -> web.Response:
     user = current_user(request)
+    username, domain = split_acct(request)
+    if not domain and wants_activity_json(request.headers.get("Accept", "")):
+        return activity_response(await services(request).publishing.actor(username))
     profile = await services(request).timelines.profile(
-        request.match_info["username"],
-        user.account if user else None,
-        max_id=parse_max_id(request),
+        username, user.account if user else None, domain=domain, max_id=parse_max_id(request)
     )
     title = f"{profile.account.name} (@{profile.account.acct})"
     return render(
@@ -26,22 +36,16 @@ async def get_profile(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/users/{username}")
-async def get_user_html(request: web.Request) -> web.Response:
-    # The actor id; browsers land on the profile page (ActivityPub JSON comes with discovery).
-    raise web.HTTPFound(f"/@{request.match_info['username']}")
-
-
 @routes.post("/@{username}/{action:follow|unfollow}")
 async def post_follow(request: web.Request) -> web.Response:
     user = require_user(request)
-    username = request.match_info["username"]
+    username, domain = split_acct(request)
     follows = services(request).follows
     if request.match_info["action"] == "follow":
-        await follows.follow(user.account, username)
+        await follows.follow(user.account, username, domain)
     else:
-        await follows.unfollow(user.account, username)
-    raise web.HTTPSeeOther(f"/@{username}")
+        await follows.unfollow(user.account, username, domain)
+    raise web.HTTPSeeOther(f"/@{request.match_info['username']}")
 
 
 @routes.get("/settings/profile")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -9,6 +10,8 @@ from aiohttp.test_utils import TestClient
 from kizuna.app import create_app
 from kizuna.config import Config
 from kizuna.storage.engine import Database
+from tests.conftest import DatabaseFactory
+from tests.integration.lab import Network
 from tests.integration.web import Client
 
 ClientFactory = Callable[[], Awaitable[Client]]
@@ -35,3 +38,10 @@ async def make_client(
     yield factory
     for client in extra:
         await client.session.close()
+
+
+@pytest.fixture
+async def network(database_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Network]:
+    lab = Network(database_factory, tmp_path)
+    yield lab
+    await lab.close()

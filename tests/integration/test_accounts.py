@@ -20,7 +20,8 @@ def _signup_form(
 
 async def _counts(services: Services) -> tuple[int, int]:
     async with services.db.begin() as session:
-        accounts = await session.scalar(select(func.count()).select_from(Account))
+        people = select(func.count()).where(Account.actor_type != "Application")
+        accounts = await session.scalar(people)
         users = await session.scalar(select(func.count()).select_from(User))
     return int(accounts or 0), int(users or 0)
 

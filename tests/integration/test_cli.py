@@ -18,7 +18,9 @@ import pytest
 
 from kizuna.config import Config
 from kizuna.errors import ValidationError
-from kizuna.services.container import Services
+from kizuna.services.accounts import AccountService
+from kizuna.services.media import MediaStore
+from kizuna.services.settings import SettingsService
 from kizuna.storage.engine import Database
 
 # logging.basicConfig format used by kizuna.cli.main: alembic reports on stderr at INFO.
@@ -47,9 +49,11 @@ class Cli:
             check=False,
         )
 
-    def services(self) -> Services:
+    def accounts(self) -> AccountService:
         config = Config(database_url=self.database_url, media_dir=self.media_dir)
-        return Services.build(config, Database.from_url(self.database_url))
+        db = Database.from_url(self.database_url)
+        media = MediaStore(config.media_dir, max_bytes=config.max_upload_bytes)
+        return AccountService(db, config, SettingsService(db), media)
 
 
 def error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -79,14 +83,14 @@ def listed_users(stdout: str) -> dict[str, str]:
 
 
 async def assert_can_log_in(cli: Cli, name: str, password: str) -> None:
-    svc = cli.services()
+    accounts = cli.accounts()
     try:
-        user = await svc.accounts.authenticate(name, password)
+        user = await accounts.authenticate(name, password)
         assert user.account.username == name
         with pytest.raises(ValidationError):
-            await svc.accounts.authenticate(name, password + "x")
+            await accounts.authenticate(name, password + "x")
     finally:
-        await svc.db.dispose()
+        await accounts.db.dispose()
 
 
 @pytest.fixture

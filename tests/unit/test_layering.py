@@ -8,6 +8,13 @@ import sys
 
 PURE_MODULES = (
     "kizuna.activitypub.text",
+    "kizuna.activitypub.actors",
+    "kizuna.activitypub.notes",
+    "kizuna.activitypub.collections",
+    "kizuna.activitypub.nodeinfo",
+    "kizuna.activitypub.html",
+    "kizuna.webfinger.codec",
+    "kizuna.outbox.urls",
     "kizuna.federation.keys",
     "kizuna.services.passwords",
     "kizuna.config",

@@ -1,0 +1,157 @@
+"""The one HTTP client for federation: timeouts, size caps, re-checked redirects, SSRF guard.
+
+Lab hosts (Config.federation_hosts) are reached over plain HTTP at their mapped address with
+the original Host header, so ids and signatures keep the public https:// name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import aiohttp
+
+from kizuna.activitypub.errors import (
+    FetchError,
+    ForbiddenError,
+    NotJsonError,
+    ObjectGoneError,
+    ObjectNotFoundError,
+    PeerUnavailableError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+    UnsafeAddressError,
+)
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.federation.addresses import check_literal
+
+AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JSON_TYPES = (
+    "application/activity+json",
+    "application/ld+json",
+    "application/json",
+    "application/jrd+json",
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchLimits:
+    total_seconds: float = 10.0
+    connect_seconds: float = 5.0
+    max_bytes: int = 1024 * 1024
+    max_redirects: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchedJson:
+    url: str  # after redirects: identity checks compare against this
+    doc: JsonObject
+
+
+class FederationClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        user_agent: str,
+        host_map: Mapping[str, tuple[str, int]],
+        allow_private: bool,
+        limits: FetchLimits | None = None,
+    ) -> None:
+        self.session = session
+        self.user_agent = user_agent
+        self.host_map = host_map
+        self.allow_private = allow_private
+        self.limits = limits or FetchLimits()
+
+    def _target(self, url: str) -> tuple[str, dict[str, str]]:
+        """The URL to connect to and the extra headers, after the SSRF and lab-map checks."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("https", "http") or not host:
+            raise UnsafeAddressError(f"not a fetchable URL: {url[:200]}")
+        mapped = self.host_map.get(host)
+        if mapped is not None:
+            address, port = mapped
+            netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+            plain = urlunsplit(("http", netloc, parts.path or "/", parts.query, ""))
+            return plain, {"Host": host}
+        if parts.scheme == "http" and not self.allow_private:
+            raise UnsafeAddressError(f"refusing plain http for {host}")
+        check_literal(host, allow_private=self.allow_private)
+        return urlunsplit(parts._replace(fragment="")), {}
+
+    async def get_json(self, url: str, *, accept: str = AP_ACCEPT) -> FetchedJson:
+        limits = self.limits
+        timeout = aiohttp.ClientTimeout(
+            total=limits.total_seconds, sock_connect=limits.connect_seconds
+        )
+        current = url
+        for _ in range(limits.max_redirects + 1):
+            target, extra = self._target(current)
+            headers = {"Accept": accept, "User-Agent": self.user_agent, **extra}
+            try:
+                async with self.session.get(
+                    target, headers=headers, allow_redirects=False, timeout=timeout
+                ) as response:
+                    if response.status in REDIRECTS:
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise FetchError(f"{current} redirected without a Location")
+                        current = urljoin(current, location)
+                        continue
+                    _check_status(current, response.status)
+                    body = await _read_capped(response, limits.max_bytes, current)
+                    return FetchedJson(url=current, doc=_parse_json(current, response, body))
+            except TimeoutError:
+                raise PeerUnavailableError(f"{_host(current)} did not answer in time") from None
+            except aiohttp.ClientError as exc:
+                raise PeerUnavailableError(f"{_host(current)} is unreachable: {exc}") from None
+        raise TooManyRedirectsError(f"{url} redirected more than {limits.max_redirects} times")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _check_status(url: str, status: int) -> None:
+    if 200 <= status < 300:
+        return
+    if status == 404:
+        raise ObjectNotFoundError(f"{url} was not found")
+    if status == 410:
+        raise ObjectGoneError(f"{url} is gone")
+    if status in (401, 403):
+        raise ForbiddenError(f"{_host(url)} refused the request ({status})")
+    if status == 429 or status >= 500:
+        raise PeerUnavailableError(f"{_host(url)} answered {status}")
+    raise FetchError(f"{_host(url)} answered {status} for {url}")
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int, url: str) -> bytes:
+    if response.content_length is not None and response.content_length > limit:
+        raise ResponseTooLargeError(f"{_host(url)} sent {response.content_length} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLargeError(f"{_host(url)} sent more than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(url: str, response: aiohttp.ClientResponse, body: bytes) -> JsonObject:
+    media_type = response.content_type.lower()
+    if media_type not in JSON_TYPES:
+        raise NotJsonError(f"{_host(url)} answered {media_type or 'no content type'}, not JSON")
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise NotJsonError(f"{_host(url)} sent malformed JSON") from None
+    if not isinstance(doc, dict):
+        raise NotJsonError(f"{_host(url)} sent JSON that is not an object")
+    return doc

@@ -1,0 +1,207 @@
+"""Finding remote accounts: handle or URL → WebFinger → actor document → an accounts row.
+
+Mirrors Mastodon's ResolveAccountService: the WebFinger subject's domain is the account's
+domain (checked again on that domain when it differs); the actor must come from the host it
+claims; preferredUsername must match the handle. Nothing is stored unless all of that holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from kizuna.activitypub.actors import RemoteActor, parse_actor
+from kizuna.activitypub.errors import (
+    FetchError,
+    IdentityMismatchError,
+    InvalidActivityError,
+    ObjectNotFoundError,
+)
+from kizuna.config import Config
+from kizuna.errors import NotFoundError
+from kizuna.federation.client import FederationClient
+from kizuna.services.accounts import utcnow
+from kizuna.storage import repo
+from kizuna.storage.engine import Database
+from kizuna.storage.models import Account
+from kizuna.webfinger.client import webfinger
+from kizuna.webfinger.codec import parse_handle
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(days=1)
+MAX_URL, MAX_USERNAME, MAX_NAME = 2048, 64, 255
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _check_lengths(actor: RemoteActor) -> None:
+    # Longer values would not fit the columns; such a document is not one we can store.
+    urls = (
+        actor.id,
+        actor.inbox,
+        actor.shared_inbox,
+        actor.outbox,
+        actor.followers,
+        actor.following,
+        actor.featured,
+        actor.url,
+        actor.public_key_id,
+    )
+    if any(u is not None and len(u) > MAX_URL for u in urls):
+        raise InvalidActivityError("an actor URL is longer than 2048 characters")
+    if len(actor.preferred_username) > MAX_USERNAME:
+        raise InvalidActivityError("preferredUsername is longer than 64 characters")
+
+
+def apply_actor(account: Account, actor: RemoteActor, domain: str, now: datetime) -> None:
+    account.username = actor.preferred_username
+    account.username_key = actor.preferred_username.casefold()
+    account.domain = domain
+    account.uri = actor.id
+    account.url = actor.url or actor.id
+    account.actor_type = actor.type
+    account.display_name = (actor.name or "")[:MAX_NAME]
+    account.note = ""
+    account.note_html = actor.summary_html
+    account.fields = [
+        {"name": f.name[:255], "value": "", "value_html": f.value_html} for f in actor.fields
+    ]
+    account.avatar_remote_url = (
+        actor.icon_url if actor.icon_url and len(actor.icon_url) <= MAX_URL else None
+    )
+    account.header_remote_url = (
+        actor.image_url if actor.image_url and len(actor.image_url) <= MAX_URL else None
+    )
+    account.inbox_url = actor.inbox
+    account.shared_inbox_url = actor.shared_inbox
+    account.outbox_url = actor.outbox
+    account.followers_url = actor.followers
+    account.following_url = actor.following
+    account.featured_url = actor.featured
+    account.public_key_id = actor.public_key_id
+    account.public_key_pem = actor.public_key_pem
+    account.locked = actor.manually_approves_followers
+    account.discoverable = actor.discoverable
+    account.raw = actor.raw
+    account.fetched_at = now
+    account.updated_at = now
+
+
+class RemoteAccountService:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        client: FederationClient,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.client = client
+        self.clock = clock
+
+    async def resolve(self, query: str, *, refresh: bool = False) -> Account:
+        """`@user@host`, `user@host`, `acct:user@host` or an actor/profile URL."""
+        query = query.strip()
+        if query.startswith(("https://", "http://")):
+            return await self.resolve_url(query)
+        username, host = parse_handle(query)
+        return await self.resolve_handle(username, host, refresh=refresh)
+
+    async def resolve_handle(self, username: str, host: str, *, refresh: bool = False) -> Account:
+        if host == self.config.domain:
+            async with self.db.begin() as session:
+                local = await repo.get_account_by_username(session, username.casefold())
+            if local is None:
+                raise NotFoundError(f"no account @{username} here")
+            return local
+        async with self.db.begin() as session:
+            cached = await repo.get_account_by_username(session, username.casefold(), host)
+        if cached is not None and not refresh and not self._stale(cached):
+            return cached
+        try:
+            return await self._fetch_by_handle(username, host)
+        except FetchError:
+            if cached is None:
+                raise
+            logger.warning("refreshing %s@%s failed; keeping the cached copy", username, host)
+            return cached
+
+    async def resolve_url(self, url: str) -> Account:
+        async with self.db.begin() as session:
+            cached = await repo.get_account_by_uri(session, url)
+        if cached is not None and not self._stale(cached):
+            return cached
+        fetched = await self.client.get_json(url)
+        actor = self._actor_from(fetched.url, fetched.doc)
+        # The actor's own host must vouch for the handle, or another server could claim it.
+        host = _host(actor.id)
+        try:
+            finger = await webfinger(self.client, actor.preferred_username, host)
+        except ObjectNotFoundError:
+            return await self._store(actor, host)
+        if finger.actor_url != actor.id:
+            raise IdentityMismatchError(
+                f"{host} says @{actor.preferred_username} is {finger.actor_url}, not {actor.id}"
+            )
+        return await self._store(actor, _subject_domain(finger.subject, host))
+
+    def _stale(self, account: Account) -> bool:
+        return account.fetched_at is None or self.clock() - account.fetched_at > STALE_AFTER
+
+    async def _fetch_by_handle(self, username: str, host: str) -> Account:
+        finger = await webfinger(self.client, username, host)
+        domain = _subject_domain(finger.subject, host)
+        if domain != host:
+            # Split-domain setups: the subject's own domain must agree (Mastodon does the same).
+            subject_user = finger.subject.removeprefix("acct:").rsplit("@", 1)[0]
+            confirm = await webfinger(self.client, subject_user, domain)
+            if confirm.actor_url != finger.actor_url:
+                raise IdentityMismatchError(
+                    f"{host} and {domain} disagree about who @{username} is"
+                )
+        fetched = await self.client.get_json(finger.actor_url)
+        actor = self._actor_from(fetched.url, fetched.doc)
+        if actor.preferred_username.casefold() != username.casefold() and domain == host:
+            raise IdentityMismatchError(
+                f"{finger.actor_url} is @{actor.preferred_username}, not @{username}"
+            )
+        return await self._store(actor, domain)
+
+    def _actor_from(self, fetched_url: str, doc: dict[str, object]) -> RemoteActor:
+        actor = parse_actor(doc)
+        if _host(actor.id) != _host(fetched_url):
+            raise IdentityMismatchError(
+                f"the document fetched from {_host(fetched_url)} claims to be {actor.id}"
+            )
+        if _host(actor.id) == self.config.domain:
+            raise IdentityMismatchError("a remote server served an actor of this instance")
+        _check_lengths(actor)
+        return actor
+
+    async def _store(self, actor: RemoteActor, domain: str) -> Account:
+        now = self.clock()
+        async with self.db.begin() as session:
+            account = await repo.get_account_by_uri(session, actor.id)
+            if account is None:
+                # Same handle under a new id: the domain's WebFinger now points elsewhere.
+                account = await repo.get_account_by_username(
+                    session, actor.preferred_username.casefold(), domain
+                )
+            if account is None:
+                account = Account(created_at=now)
+                apply_actor(account, actor, domain, now)
+                return await repo.add_account(session, account)
+            apply_actor(account, actor, domain, now)
+            return account
+
+
+def _subject_domain(subject: str, fallback: str) -> str:
+    if subject.startswith("acct:") and "@" in subject:
+        return subject.rsplit("@", 1)[1].lower()
+    return fallback

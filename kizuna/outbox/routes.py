@@ -1,0 +1,84 @@
+"""ActivityPub documents by content negotiation: actors, collections, notes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kizuna.activitypub.vocab import wants_activity_json
+from kizuna.web.context import services
+from kizuna.web.json import activity_response
+
+routes = web.RouteTableDef()
+
+STATUS = "/users/{username}/statuses/{post_id:[0-9]{1,19}}"
+
+
+def _wants_ap(request: web.Request) -> bool:
+    return wants_activity_json(request.headers.get("Accept", ""))
+
+
+def _page_number(request: web.Request) -> int | None:
+    raw = request.query.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 100_000:
+        raise web.HTTPBadRequest(text="page must be a positive number")
+    return int(raw)
+
+
+@routes.get("/users/{username}")
+async def get_actor(request: web.Request) -> web.Response:
+    username = request.match_info["username"]
+    if not _wants_ap(request):
+        raise web.HTTPFound(f"/@{username}")
+    return activity_response(await services(request).publishing.actor(username))
+
+
+@routes.get("/actor")
+async def get_instance_actor(request: web.Request) -> web.Response:
+    svc = services(request)
+    # Always JSON and never behind authorized fetch: peers need its key to verify our fetches.
+    return activity_response(
+        await svc.publishing.instance_actor(await svc.accounts.instance_actor())
+    )
+
+
+@routes.get("/users/{username}/outbox")
+async def get_outbox(request: web.Request) -> web.Response:
+    raw_max = request.query.get("max_id", "")
+    max_id = int(raw_max) if raw_max.isdigit() and len(raw_max) <= 19 else None
+    doc = await services(request).publishing.outbox(
+        request.match_info["username"], page=request.query.get("page") == "true", max_id=max_id
+    )
+    return activity_response(doc)
+
+
+@routes.get("/users/{username}/{which:followers|following}")
+async def get_follow_collection(request: web.Request) -> web.Response:
+    doc = await services(request).publishing.follow_collection(
+        request.match_info["username"], request.match_info["which"], page=_page_number(request)
+    )
+    return activity_response(doc)
+
+
+@routes.get("/users/{username}/collections/featured")
+async def get_featured(request: web.Request) -> web.Response:
+    return activity_response(
+        await services(request).publishing.featured(request.match_info["username"])
+    )
+
+
+@routes.get(STATUS)
+async def get_status(request: web.Request) -> web.Response:
+    username, post_id = request.match_info["username"], request.match_info["post_id"]
+    if not _wants_ap(request):
+        raise web.HTTPFound(f"/@{username}/{post_id}")
+    return activity_response(await services(request).publishing.note(username, int(post_id)))
+
+
+@routes.get(STATUS + "/activity")
+async def get_status_activity(request: web.Request) -> web.Response:
+    doc = await services(request).publishing.note(
+        request.match_info["username"], int(request.match_info["post_id"]), activity=True
+    )
+    return activity_response(doc)

@@ -1,0 +1,195 @@
+"""What Kizuna publishes for others to fetch: actor documents, collections, notes."""
+
+from __future__ import annotations
+
+from kizuna.activitypub.actors import Image, LocalActor, ProfileField, actor_json
+from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
+from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.config import Config
+from kizuna.errors import NotFoundError
+from kizuna.outbox.urls import ActorUrls, instance_urls, status_url, user_urls
+from kizuna.services.posts import tag_path
+from kizuna.storage import repo
+from kizuna.storage.engine import Database, Session
+from kizuna.storage.models import Account, Post
+
+COLLECTION_PAGE = 40
+OUTBOX_PAGE = 20
+# Only these reach the outbox and /statuses/ unauthenticated; private and direct posts are
+# served to signed requests from their audience once signatures are in place.
+PUBLIC_VISIBILITIES = ("public", "unlisted")
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+
+def _image(base_url: str, path: str | None) -> Image | None:
+    if not path:
+        return None
+    media_type = MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+    return Image(url=f"{base_url}/media/{path}", media_type=media_type)
+
+
+class PublishingService:
+    def __init__(self, db: Database, config: Config) -> None:
+        self.db = db
+        self.config = config
+
+    def _urls(self, account: Account) -> ActorUrls:
+        base = self.config.base_url
+        if account.actor_type == "Application":
+            return instance_urls(base)
+        return user_urls(base, account.username)
+
+    async def _local_account(self, username: str) -> Account:
+        async with self.db.begin() as session:
+            account = await repo.get_account_by_username(session, username.casefold())
+        if account is None or account.actor_type == "Application":
+            raise NotFoundError(f"no account named {username} here")
+        return account
+
+    def _actor(self, account: Account) -> LocalActor:
+        urls = self._urls(account)
+        base = self.config.base_url
+        is_instance = account.actor_type == "Application"
+        return LocalActor(
+            id=urls.id,
+            type=account.actor_type,
+            username=account.username,
+            name=account.display_name or ("" if is_instance else account.username),
+            summary_html=account.note_html,
+            url=urls.profile,
+            inbox=urls.inbox,
+            outbox=urls.outbox,
+            followers=urls.followers,
+            following=urls.following,
+            featured=None if is_instance else urls.featured,
+            featured_tags=None if is_instance else urls.featured_tags,
+            shared_inbox=urls.shared_inbox,
+            public_key_pem=account.public_key_pem or "",
+            manually_approves_followers=account.locked,
+            discoverable=account.discoverable,
+            published=account.created_at,
+            icon=_image(base, account.avatar_path),
+            image=_image(base, account.header_path),
+            fields=tuple(
+                ProfileField(name=f["name"], value_html=f["value_html"])
+                for f in (account.fields or [])
+            ),
+        )
+
+    async def actor(self, username: str) -> JsonObject:
+        return actor_json(self._actor(await self._local_account(username)))
+
+    async def instance_actor(self, account: Account) -> JsonObject:
+        return actor_json(self._actor(account))
+
+    async def outbox(self, username: str, *, page: bool, max_id: int | None) -> JsonObject:
+        account = await self._local_account(username)
+        urls = self._urls(account)
+        async with self.db.begin() as session:
+            if not page:
+                total = await repo.count_account_posts(session, account.id, PUBLIC_VISIBILITIES)
+                return ordered_collection_json(
+                    id=urls.outbox,
+                    total_items=total,
+                    first=f"{urls.outbox}?page=true",
+                    last=f"{urls.outbox}?min_id=0&page=true",
+                )
+            posts = await repo.account_timeline(
+                session,
+                account.id,
+                visibilities=PUBLIC_VISIBILITIES,
+                max_id=max_id,
+                limit=OUTBOX_PAGE,
+            )
+            notes = await self._notes(session, posts)
+        page_id = f"{urls.outbox}?page=true" + (f"&max_id={max_id}" if max_id else "")
+        next_page = (
+            f"{urls.outbox}?max_id={posts[-1].id}&page=true" if len(posts) == OUTBOX_PAGE else None
+        )
+        return ordered_collection_page_json(
+            id=page_id,
+            part_of=urls.outbox,
+            items=[create_json(n) for n in notes],
+            next=next_page,
+        )
+
+    async def follow_collection(self, username: str, which: str, *, page: int | None) -> JsonObject:
+        """`which` is "followers" or "following"; pages hold actor ids, newest first."""
+        account = await self._local_account(username)
+        collection_id = getattr(self._urls(account), which)
+        async with self.db.begin() as session:
+            if page is None:
+                following, followers = await repo.follow_counts(session, account.id)
+                total = followers if which == "followers" else following
+                return ordered_collection_json(
+                    id=collection_id, total_items=total, first=f"{collection_id}?page=1"
+                )
+            query = repo.follower_uris if which == "followers" else repo.following_uris
+            uris = await query(
+                session,
+                account.id,
+                offset=(page - 1) * COLLECTION_PAGE,
+                limit=COLLECTION_PAGE + 1,
+            )
+        more = len(uris) > COLLECTION_PAGE
+        return ordered_collection_page_json(
+            id=f"{collection_id}?page={page}",
+            part_of=collection_id,
+            items=list(uris[:COLLECTION_PAGE]),
+            next=f"{collection_id}?page={page + 1}" if more else None,
+            prev=f"{collection_id}?page={page - 1}" if page > 1 else None,
+        )
+
+    async def featured(self, username: str) -> JsonObject:
+        account = await self._local_account(username)
+        # Pinned posts arrive with community moderation; until then the collection is empty.
+        return ordered_collection_json(id=self._urls(account).featured, total_items=0, items=[])
+
+    async def note(self, username: str, post_id: int, *, activity: bool = False) -> JsonObject:
+        account = await self._local_account(username)
+        async with self.db.begin() as session:
+            post = await repo.get_post(session, post_id)
+            if (
+                post is None
+                or post.account_id != account.id
+                or post.visibility not in PUBLIC_VISIBILITIES
+            ):
+                raise NotFoundError("no such post")
+            (view,) = await self._notes(session, [post])
+        return create_json(view) if activity else note_json(view)
+
+    async def _notes(self, session: Session, posts: list[Post]) -> list[NoteView]:
+        ids = [p.id for p in posts]
+        mentions = await repo.mentions_for_posts(session, ids)
+        tags = await repo.tags_for_posts(session, ids)
+        base = self.config.base_url
+        views = []
+        for post in posts:
+            author = post.account
+            views.append(
+                NoteView(
+                    id=status_url(base, author.username, post.id),
+                    url=post.url or f"{base}/@{author.username}/{post.id}",
+                    attributed_to=self._urls(author).id,
+                    content_html=post.content_html,
+                    summary=post.summary or None,
+                    sensitive=post.sensitive,
+                    visibility=post.visibility,
+                    followers_url=self._urls(author).followers,
+                    published=post.created_at,
+                    updated=post.updated_at,
+                    in_reply_to=post.in_reply_to_uri,
+                    mentions=tuple(
+                        MentionTag(
+                            href=a.uri, name=f"@{a.username}@{a.domain or self.config.domain}"
+                        )
+                        for a in mentions[post.id]
+                    ),
+                    hashtags=tuple(
+                        HashtagTag(href=base + tag_path(t), name=f"#{t}") for t in tags[post.id]
+                    ),
+                    language=post.language,
+                )
+            )
+        return views

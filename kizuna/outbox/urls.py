@@ -1,0 +1,56 @@
+"""Where a local actor's documents live (pure): one place, so routes and builders agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActorUrls:
+    id: str
+    profile: str
+    inbox: str
+    outbox: str
+    followers: str
+    following: str
+    featured: str
+    featured_tags: str
+    shared_inbox: str
+    key_id: str
+
+
+def user_urls(base_url: str, username: str) -> ActorUrls:
+    actor = f"{base_url}/users/{username}"
+    return ActorUrls(
+        id=actor,
+        profile=f"{base_url}/@{username}",
+        inbox=f"{actor}/inbox",
+        outbox=f"{actor}/outbox",
+        followers=f"{actor}/followers",
+        following=f"{actor}/following",
+        featured=f"{actor}/collections/featured",
+        featured_tags=f"{actor}/collections/tags",
+        shared_inbox=f"{base_url}/inbox",
+        key_id=f"{actor}#main-key",
+    )
+
+
+def instance_urls(base_url: str) -> ActorUrls:
+    """Mastodon's instance actor lives at /actor (type Application)."""
+    actor = f"{base_url}/actor"
+    return ActorUrls(
+        id=actor,
+        profile=f"{base_url}/about",
+        inbox=f"{actor}/inbox",
+        outbox=f"{actor}/outbox",
+        followers=f"{actor}/followers",
+        following=f"{actor}/following",
+        featured=f"{actor}/collections/featured",
+        featured_tags=f"{actor}/collections/tags",
+        shared_inbox=f"{base_url}/inbox",
+        key_id=f"{actor}#main-key",
+    )
+
+
+def status_url(base_url: str, username: str, post_id: int) -> str:
+    return f"{base_url}/users/{username}/statuses/{post_id}"

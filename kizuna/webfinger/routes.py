@@ -1,0 +1,53 @@
+"""Discovery: WebFinger, host-meta and NodeInfo."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kizuna.activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links_json
+from kizuna.web.context import services
+from kizuna.web.json import json_response
+from kizuna.webfinger.codec import MalformedResourceError, host_meta_json, host_meta_xml
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/.well-known/webfinger")
+async def get_webfinger(request: web.Request) -> web.Response:
+    resource = request.query.get("resource", "").strip()
+    if not resource or len(resource) > 2048:
+        return json_response({"error": "resource is required"}, status=400, cors=True)
+    try:
+        jrd = await services(request).discovery.webfinger(resource)
+    except MalformedResourceError as exc:
+        return json_response({"error": str(exc)}, status=400, cors=True)
+    return json_response(jrd, content_type="application/jrd+json", cors=True)
+
+
+@routes.get("/.well-known/host-meta")
+async def get_host_meta(request: web.Request) -> web.Response:
+    response = web.Response(
+        text=host_meta_xml(services(request).config.base_url),
+        content_type="application/xrd+xml",
+        charset="utf-8",
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@routes.get("/.well-known/host-meta.json")
+async def get_host_meta_json(request: web.Request) -> web.Response:
+    doc = host_meta_json(services(request).config.base_url)
+    return json_response(doc, content_type="application/json", cors=True)
+
+
+@routes.get("/.well-known/nodeinfo")
+async def get_nodeinfo_links(request: web.Request) -> web.Response:
+    return json_response(nodeinfo_links_json(services(request).config.base_url), cors=True)
+
+
+@routes.get("/nodeinfo/{version:2\\.[01]}")
+async def get_nodeinfo(request: web.Request) -> web.Response:
+    version = request.match_info["version"]
+    doc = await services(request).discovery.nodeinfo(version)
+    return json_response(doc, content_type=nodeinfo_content_type(version), cors=True)
