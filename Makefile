@@ -35,6 +35,7 @@ test: lint
 # Prints figures only (no pass/fail); PostgreSQL too when KIZUNA_TEST_DATABASE_URL is set.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/home_feed.py --posts 50000 --seconds 3
+	$(BIN)/python bench/remote_lookup.py --rounds 100
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -6,11 +6,12 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html import escape
+from urllib.parse import quote
 
+from kizuna.activitypub.text import render_plain
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
@@ -48,6 +49,17 @@ RESERVED_USERNAMES = frozenset(
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 MAX_DISPLAY_NAME, MAX_BIO = 30, 500
 SESSION_LIFETIME = timedelta(days=30)
+MAX_FIELDS, MAX_FIELD_CHARS = 4, 255
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileUpdate:
+    display_name: str = ""
+    note: str = ""
+    locked: bool = False
+    fields: Sequence[tuple[str, str]] = ()
+    avatar: bytes | None = None
+    header: bytes | None = None
 
 
 def set_actor_urls(account: Account, urls: ActorUrls) -> None:
@@ -86,11 +98,6 @@ def validate_password(password: str) -> str:
             f"passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password"
         )
     return password
-
-
-def bio_html(text: str) -> str:
-    paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p]
-    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,39 +209,67 @@ class AccountService:
         async with self.db.begin() as session:
             await repo.delete_login_session(session, session_id_for(token))
 
-    async def update_profile(
-        self,
-        account_id: int,
-        *,
-        display_name: str,
-        note: str,
-        locked: bool = False,
-        avatar: bytes | None = None,
-    ) -> None:
-        display_name = display_name.strip()
-        note = note.strip().replace("\r\n", "\n")
+    async def update_profile(self, account_id: int, update: ProfileUpdate) -> None:
+        display_name = update.display_name.strip()
+        note = update.note.strip().replace("\r\n", "\n")
         if len(display_name) > MAX_DISPLAY_NAME:
             raise ValidationError(
                 f"display names are at most {MAX_DISPLAY_NAME} characters", field="display_name"
             )
         if len(note) > MAX_BIO:
             raise ValidationError(f"a bio is at most {MAX_BIO} characters", field="note")
-        new_avatar = None
-        if avatar:
-            new_avatar = await self.media.save("avatars", str(account_id), avatar)
-        old_avatar = None
-        async with self.db.begin() as session:
-            account = await session.get(Account, account_id)
-            if account is None:
-                raise NotFoundError("no such account")
-            account.display_name = display_name
-            account.note = note
-            account.note_html = bio_html(note)
-            account.locked = locked
-            if new_avatar:
-                old_avatar, account.avatar_path = account.avatar_path, new_avatar
-            account.updated_at = self.clock()
-        await self.media.remove(old_avatar)
+        fields = self._fields(update.fields)
+        saved: dict[str, str] = {}
+        try:
+            for folder, data in (("avatars", update.avatar), ("headers", update.header)):
+                if data:
+                    saved[folder] = await self.media.save(folder, str(account_id), data)
+            async with self.db.begin() as session:
+                account = await session.get(Account, account_id)
+                if account is None:
+                    raise NotFoundError("no such account")
+                account.display_name = display_name
+                account.note = note
+                account.note_html = self._html(note)
+                account.fields = fields
+                account.locked = update.locked
+                replaced = [
+                    account.avatar_path if "avatars" in saved else None,
+                    account.header_path if "headers" in saved else None,
+                ]
+                account.avatar_path = saved.get("avatars", account.avatar_path)
+                account.header_path = saved.get("headers", account.header_path)
+                account.updated_at = self.clock()
+        except BaseException:
+            for path in saved.values():  # nothing half-written: drop the new files
+                await self.media.remove(path)
+            raise
+        for old in replaced:
+            await self.media.remove(old)
+
+    def _html(self, text: str) -> str:
+        base = self.config.base_url
+        return render_plain(
+            text, mention_urls={}, tag_url=lambda t: f"{base}/tags/{quote(t, safe='')}"
+        )
+
+    def _fields(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+        kept = [(n.strip(), v.strip()) for n, v in pairs if n.strip() or v.strip()]
+        if len(kept) > MAX_FIELDS:
+            raise ValidationError(f"at most {MAX_FIELDS} profile fields", field="fields")
+        result = []
+        for name, value in kept:
+            if not name or len(name) > MAX_FIELD_CHARS or len(value) > MAX_FIELD_CHARS:
+                raise ValidationError(
+                    f"each profile field needs a label; both parts are at most "
+                    f"{MAX_FIELD_CHARS} characters",
+                    field="fields",
+                )
+            # One line each: the paragraph wrapper Mastodon's field values do not have.
+            html = self._html(" ".join(value.split()))
+            html = html.removeprefix("<p>").removesuffix("</p>")
+            result.append({"name": name, "value": value, "value_html": html})
+        return result
 
     async def instance_actor(self) -> Account:
         """The instance's own Application actor (signs fetches), created on first use."""

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import ValidationError
+from kizuna.services.accounts import MAX_FIELDS, ProfileUpdate
 from kizuna.web.context import current_user, parse_max_id, require_user, services
 from kizuna.web.forms import form_file, form_text
 from kizuna.web.json import activity_response
@@ -48,36 +49,49 @@ async def post_follow(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/@{request.match_info['username']}")
 
 
+def _form_fields(values: list[tuple[str, str]]) -> list[dict[str, str]]:
+    padded = list(values) + [("", "")] * (MAX_FIELDS - len(values))
+    return [{"name": n, "value": v} for n, v in padded[:MAX_FIELDS]]
+
+
 @routes.get("/settings/profile")
 async def get_settings_profile(request: web.Request) -> web.Response:
-    user = require_user(request)
+    account = require_user(request).account
     form = {
-        "display_name": user.account.display_name,
-        "note": user.account.note,
-        "locked": user.account.locked,
+        "display_name": account.display_name,
+        "note": account.note,
+        "locked": account.locked,
+        "fields": _form_fields([(f["name"], f["value"]) for f in account.fields or []]),
     }
-    return render(request, "settings_profile.html", {"form": form, "error": None, "saved": False})
+    return render(request, "settings_profile.html", {"form": form, "error": None})
 
 
 @routes.post("/settings/profile")
 async def post_settings_profile(request: web.Request) -> web.Response:
     user = require_user(request)
-    svc = services(request)
     form = await request.post()
-    display_name = form_text(form, "display_name", 1000)
-    note = form_text(form, "note", 5000)
-    locked = form_text(form, "locked", 10) == "on"
+    fields = [
+        (form_text(form, f"field_name_{i}", 1000), form_text(form, f"field_value_{i}", 1000))
+        for i in range(MAX_FIELDS)
+    ]
+    update = ProfileUpdate(
+        display_name=form_text(form, "display_name", 1000),
+        note=form_text(form, "note", 5000),
+        locked=form_text(form, "locked", 10) == "on",
+        fields=fields,
+        avatar=form_file(form, "avatar"),
+        header=form_file(form, "header"),
+    )
     try:
-        await svc.accounts.update_profile(
-            user.account.id,
-            display_name=display_name,
-            note=note,
-            locked=locked,
-            avatar=form_file(form, "avatar"),
-        )
+        await services(request).accounts.update_profile(user.account.id, update)
     except ValidationError as exc:
-        values = {"display_name": display_name, "note": note, "locked": locked}
-        context = {"form": values, "error": str(exc), "saved": False}
+        values = {
+            "display_name": update.display_name,
+            "note": update.note,
+            "locked": update.locked,
+            "fields": _form_fields(fields),
+        }
+        context = {"form": values, "error": str(exc)}
         return render(request, "settings_profile.html", context, status=exc.status)
     raise web.HTTPSeeOther("/settings/profile?saved=1")
 

@@ -14,6 +14,7 @@ from kizuna.activitypub.errors import (
     TooManyRedirectsError,
     UnsafeAddressError,
 )
+from kizuna.services.accounts import ProfileUpdate
 from kizuna.storage.models import Account, Follow
 from tests.fakes.peers import FakePeer, jrd, json_reply, person, slow
 from tests.integration.lab import Instance, Network
@@ -33,7 +34,9 @@ async def test_lookup_bob_from_a_then_profile_and_follow_requested(network: Netw
     b = await network.start("b.test")
     alice = await make_user(a.services, "alice")
     bob = await b.services.accounts.create_user("bob", "password-bob")
-    await b.services.accounts.update_profile(bob.account.id, display_name="ボブ", note="b の住人")
+    await b.services.accounts.update_profile(
+        bob.account.id, ProfileUpdate(display_name="ボブ", note="b の住人")
+    )
     await log_in(a.browser, alice)
 
     response = await a.browser.get("/search", params={"q": "@Bob@B.test"}, allow_redirects=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from kizuna.services.accounts import ProfileUpdate
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from tests.integration.conftest import ClientFactory
@@ -165,7 +166,7 @@ async def test_follow_request_rejected_then_gone(
     fan = await make_client()
     await log_in(fan, await make_user(services, "fan"))
     star = await services.accounts.create_user("star", "password-star")
-    await services.accounts.update_profile(star.account.id, display_name="", note="", locked=True)
+    await services.accounts.update_profile(star.account.id, ProfileUpdate(locked=True))
     await submit(fan, "/@star/follow", {}, form_page="/")
     (pending,) = await services.follows.requests(star.account)
     assert pending.username == "fan"
