@@ -10,7 +10,11 @@ from aiohttp import web
 
 from kizuna.config import Config
 from kizuna.federation.addresses import PublicOnlyResolver
+from kizuna.federation.client import RequestSigner
+from kizuna.federation.signatures import load_private_key_pem
+from kizuna.inbox import routes as inbox_routes
 from kizuna.outbox import routes as outbox_routes
+from kizuna.outbox.urls import instance_urls
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from kizuna.web import (
@@ -44,6 +48,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
     app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
     for feature in (
         webfinger_routes,
+        inbox_routes,
         outbox_routes,
         search_routes,
         auth_routes,
@@ -73,7 +78,12 @@ async def services_ctx(
         services = Services.build(config, database, http)
         app[services_key] = services
         app[secret_key] = config.secret or await services.settings.secret()
-        await services.accounts.instance_actor()
+        instance = await services.accounts.instance_actor()
+        assert instance.private_key_pem is not None
+        services.federation.signer = RequestSigner(
+            key_id=instance_urls(config.base_url).key_id,
+            private_key=load_private_key_pem(instance.private_key_pem),
+        )
         yield
     if owned:
         await database.dispose()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -24,8 +26,10 @@ from kizuna.activitypub.errors import (
     TooManyRedirectsError,
     UnsafeAddressError,
 )
-from kizuna.activitypub.vocab import JsonObject
+from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject
 from kizuna.federation.addresses import check_literal
+from kizuna.federation.keys import PrivateKey
+from kizuna.federation.signatures import sign_cavage, sign_rfc9421
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JSON_TYPES = (
@@ -43,6 +47,30 @@ class FetchLimits:
     connect_seconds: float = 5.0
     max_bytes: int = 1024 * 1024
     max_redirects: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSigner:
+    """Who signs: a local actor's key (the instance actor's for fetches)."""
+
+    key_id: str
+    private_key: PrivateKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostResult:
+    status: int
+    scheme: str  # the signature scheme of the last attempt
+    retried: bool  # True when the first scheme was refused and the other one tried
+    body: str  # the start of the answer, for delivery logs
+
+
+class SchemeMemory(Protocol):
+    """Remembers per domain which signature scheme a peer accepted (double-knocking)."""
+
+    async def scheme_for(self, domain: str) -> str | None: ...
+
+    async def remember(self, domain: str, scheme: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +94,8 @@ class FederationClient:
         self.host_map = host_map
         self.allow_private = allow_private
         self.limits = limits or FetchLimits()
+        self.signer: RequestSigner | None = None  # set once the instance actor exists
+        self.schemes: SchemeMemory | None = None
 
     def _target(self, url: str) -> tuple[str, dict[str, str]]:
         """The URL to connect to and the extra headers, after the SSRF and lab-map checks."""
@@ -93,6 +123,19 @@ class FederationClient:
         for _ in range(limits.max_redirects + 1):
             target, extra = self._target(current)
             headers = {"Accept": accept, "User-Agent": self.user_agent, **extra}
+            if self.signer is not None:
+                # Always signed, as GoToSocial and authorized-fetch Mastodon require.
+                headers.update(
+                    sign_cavage(
+                        method="GET",
+                        url=_without_fragment(current),
+                        headers=headers,
+                        body=None,
+                        key_id=self.signer.key_id,
+                        private_key=self.signer.private_key,
+                        now=datetime.now(UTC),
+                    )
+                )
             try:
                 async with self.session.get(
                     target, headers=headers, allow_redirects=False, timeout=timeout
@@ -111,6 +154,72 @@ class FederationClient:
             except aiohttp.ClientError as exc:
                 raise PeerUnavailableError(f"{_host(current)} is unreachable: {exc}") from None
         raise TooManyRedirectsError(f"{url} redirected more than {limits.max_redirects} times")
+
+    async def post_signed(self, url: str, body: bytes, signer: RequestSigner) -> PostResult:
+        """POST an activity; on 400/401 retry once with the other signature scheme.
+
+        Cavage first (every peer speaks it), RFC 9421 as the second knock, as Mastodon 4.5
+        does; the scheme that worked is remembered per domain. Errors other than the HTTP
+        status (timeouts, refused connections, SSRF) raise FetchError subclasses.
+        """
+        domain = _host(url)
+        remembered = await self.schemes.scheme_for(domain) if self.schemes else None
+        first = remembered or "cavage"
+        result = await self._post_once(url, body, signer, first)
+        if result.status not in (400, 401):
+            if self.schemes and result.status < 300 and remembered != first:
+                await self.schemes.remember(domain, first)
+            return result
+        second = "rfc9421" if first == "cavage" else "cavage"
+        retry = await self._post_once(url, body, signer, second)
+        if self.schemes and retry.status < 300:
+            await self.schemes.remember(domain, second)
+        return PostResult(status=retry.status, scheme=second, retried=True, body=retry.body)
+
+    async def _post_once(
+        self, url: str, body: bytes, signer: RequestSigner, scheme: str
+    ) -> PostResult:
+        target, extra = self._target(url)
+        headers = {
+            "Content-Type": ACTIVITY_JSON,
+            "Accept": AP_ACCEPT,
+            "User-Agent": self.user_agent,
+            **extra,
+        }
+        sign = sign_cavage if scheme == "cavage" else sign_rfc9421
+        headers.update(
+            sign(
+                method="POST",
+                url=_without_fragment(url),
+                headers=headers,
+                body=body,
+                key_id=signer.key_id,
+                private_key=signer.private_key,
+                now=datetime.now(UTC),
+            )
+        )
+        timeout = aiohttp.ClientTimeout(
+            total=self.limits.total_seconds, sock_connect=self.limits.connect_seconds
+        )
+        try:
+            async with self.session.post(
+                target, data=body, headers=headers, allow_redirects=False, timeout=timeout
+            ) as response:
+                answer = await response.content.read(2048)
+                return PostResult(
+                    status=response.status,
+                    scheme=scheme,
+                    retried=False,
+                    body=answer.decode("utf-8", "replace"),
+                )
+        except TimeoutError:
+            raise PeerUnavailableError(f"{_host(url)} did not answer in time") from None
+        except aiohttp.ClientError as exc:
+            raise PeerUnavailableError(f"{_host(url)} is unreachable: {exc}") from None
+
+
+def _without_fragment(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(fragment=""))
 
 
 def _host(url: str) -> str:

@@ -19,6 +19,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     ObjectNotFoundError,
 )
+from kizuna.activitypub.vocab import ACTOR_TYPES
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.client import FederationClient
@@ -151,6 +152,23 @@ class RemoteAccountService:
             )
         return await self._store(actor, _subject_domain(finger.subject, host))
 
+    async def fetch_key_owner(self, key_id: str) -> Account:
+        """Fetch what a keyId names (an actor, or a key object with an owner) and store the
+        actor: how an unknown signer becomes known. Never trusts a key served by another host."""
+        fetched = await self.client.get_json(key_id)
+        doc = fetched.doc
+        if not _is_actor(doc):
+            owner = doc.get("owner") or doc.get("controller")
+            if not isinstance(owner, str) or _host(owner) != _host(key_id):
+                raise IdentityMismatchError(f"{key_id} names no actor on its own host")
+            fetched = await self.client.get_json(owner)
+        actor = self._actor_from(fetched.url, fetched.doc)
+        if _host(actor.id) != _host(key_id):
+            raise IdentityMismatchError(f"{key_id} is served by {actor.id}")
+        async with self.db.begin() as session:
+            known = await repo.get_account_by_uri(session, actor.id)
+        return await self._store(actor, known.domain if known else _host(actor.id))
+
     def _stale(self, account: Account) -> bool:
         return account.fetched_at is None or self.clock() - account.fetched_at > STALE_AFTER
 
@@ -199,6 +217,12 @@ class RemoteAccountService:
                 return await repo.add_account(session, account)
             apply_actor(account, actor, domain, now)
             return account
+
+
+def _is_actor(doc: dict[str, object]) -> bool:
+    kinds = doc.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return any(kind in ACTOR_TYPES for kind in kinds)
 
 
 def _subject_domain(subject: str, fallback: str) -> str:

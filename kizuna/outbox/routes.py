@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from kizuna.activitypub.errors import SignatureError
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.web.context import services
 from kizuna.web.json import activity_response
@@ -15,6 +16,19 @@ STATUS = "/users/{username}/statuses/{post_id:[0-9]{1,19}}"
 
 def _wants_ap(request: web.Request) -> bool:
     return wants_activity_json(request.headers.get("Accept", ""))
+
+
+async def require_signature(request: web.Request) -> None:
+    """Under authorized fetch, objects and collections need a signed GET (actor documents
+    stay public so that keys can be discovered, as Mastodon does)."""
+    svc = services(request)
+    if not await svc.settings.authorized_fetch():
+        return
+    if "Signature" not in request.headers and "Signature-Input" not in request.headers:
+        raise SignatureError("this server requires signed requests (authorized fetch)")
+    await svc.inbox.verify(
+        method=request.method, path_qs=request.raw_path, headers=request.headers, body=None
+    )
 
 
 def _page_number(request: web.Request) -> int | None:
@@ -45,6 +59,7 @@ async def get_instance_actor(request: web.Request) -> web.Response:
 
 @routes.get("/users/{username}/outbox")
 async def get_outbox(request: web.Request) -> web.Response:
+    await require_signature(request)
     raw_max = request.query.get("max_id", "")
     max_id = int(raw_max) if raw_max.isdigit() and len(raw_max) <= 19 else None
     doc = await services(request).publishing.outbox(
@@ -55,6 +70,7 @@ async def get_outbox(request: web.Request) -> web.Response:
 
 @routes.get("/users/{username}/{which:followers|following}")
 async def get_follow_collection(request: web.Request) -> web.Response:
+    await require_signature(request)
     doc = await services(request).publishing.follow_collection(
         request.match_info["username"], request.match_info["which"], page=_page_number(request)
     )
@@ -63,6 +79,7 @@ async def get_follow_collection(request: web.Request) -> web.Response:
 
 @routes.get("/users/{username}/collections/featured")
 async def get_featured(request: web.Request) -> web.Response:
+    await require_signature(request)
     return activity_response(
         await services(request).publishing.featured(request.match_info["username"])
     )
@@ -73,11 +90,13 @@ async def get_status(request: web.Request) -> web.Response:
     username, post_id = request.match_info["username"], request.match_info["post_id"]
     if not _wants_ap(request):
         raise web.HTTPFound(f"/@{username}/{post_id}")
+    await require_signature(request)
     return activity_response(await services(request).publishing.note(username, int(post_id)))
 
 
 @routes.get(STATUS + "/activity")
 async def get_status_activity(request: web.Request) -> web.Response:
+    await require_signature(request)
     doc = await services(request).publishing.note(
         request.match_info["username"], int(request.match_info["post_id"]), activity=True
     )

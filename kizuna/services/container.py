@@ -8,7 +8,10 @@ import aiohttp
 
 from kizuna.config import Config
 from kizuna.federation.client import FederationClient, FetchLimits
+from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
+from kizuna.federation.peers import PeerSchemes
+from kizuna.inbox.service import InboxService
 from kizuna.outbox.service import PublishingService
 from kizuna.services.accounts import AccountService
 from kizuna.services.follows import FollowService
@@ -34,6 +37,8 @@ class Services:
     remote_accounts: RemoteAccountService
     publishing: PublishingService
     discovery: DiscoveryService
+    keyring: KeyRing
+    inbox: InboxService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -47,6 +52,9 @@ class Services:
             limits=FetchLimits(total_seconds=config.fetch_timeout),
         )
         accounts = AccountService(db, config, settings, media)
+        remote_accounts = RemoteAccountService(db, config, federation)
+        keyring = KeyRing(db, remote_accounts)
+        federation.schemes = PeerSchemes(db)
         return cls(
             config=config,
             db=db,
@@ -57,7 +65,9 @@ class Services:
             timelines=TimelineService(db),
             follows=FollowService(db),
             federation=federation,
-            remote_accounts=RemoteAccountService(db, config, federation),
+            remote_accounts=remote_accounts,
             publishing=PublishingService(db, config),
             discovery=DiscoveryService(db, config, settings),
+            keyring=keyring,
+            inbox=InboxService(db, config, keyring),
         )

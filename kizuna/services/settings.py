@@ -66,3 +66,12 @@ class SettingsService:
         async with self.db.begin() as session:
             await repo.set_setting(session, "site_name", name)
             await repo.set_setting(session, "site_description", description)
+
+    async def authorized_fetch(self) -> bool:
+        """Mastodon's secure mode: objects and collections only for signed requests."""
+        async with self.db.begin() as session:
+            return await repo.get_setting(session, "authorized_fetch") == "1"
+
+    async def set_authorized_fetch(self, enabled: bool) -> None:
+        async with self.db.begin() as session:
+            await repo.set_setting(session, "authorized_fetch", "1" if enabled else "0")

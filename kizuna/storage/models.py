@@ -78,7 +78,7 @@ class Account(Base):
     followers_url: Mapped[str | None] = mapped_column(String(2048))
     following_url: Mapped[str | None] = mapped_column(String(2048))
     featured_url: Mapped[str | None] = mapped_column(String(2048))
-    public_key_id: Mapped[str | None] = mapped_column(String(2048))
+    public_key_id: Mapped[str | None] = mapped_column(String(2048), index=True)
     public_key_pem: Mapped[str | None] = mapped_column(Text)
     private_key_pem: Mapped[str | None] = mapped_column(Text)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -202,6 +202,37 @@ class Follow(Base):
     created_at: Mapped[datetime] = mapped_column(_tz())
 
 
+class InboxActivity(Base):
+    """An accepted, verified activity, stored before the 202: processed later, exactly once."""
+
+    __tablename__ = "inbox_activities"
+    __table_args__ = (Index("ix_inbox_activities_pending", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    signer_key_id: Mapped[str] = mapped_column(String(2048))
+    # The local actor whose inbox it came to; None for the shared inbox.
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(_tz())
+    processed_at: Mapped[datetime | None] = mapped_column(_tz())
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class PeerDomain(Base):
+    """What we have learnt about another server (more arrives with delivery health)."""
+
+    __tablename__ = "peer_domains"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # "cavage" or "rfc9421": the HTTP signature scheme it last accepted from us.
+    signature_scheme: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+
+
 class InstanceSetting(Base):
     __tablename__ = "instance_settings"
 
@@ -213,8 +244,10 @@ __all__ = [
     "Account",
     "Base",
     "Follow",
+    "InboxActivity",
     "InstanceSetting",
     "LoginSession",
+    "PeerDomain",
     "Post",
     "PostMention",
     "PostTag",

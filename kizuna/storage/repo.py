@@ -15,8 +15,10 @@ from kizuna.errors import ConflictError
 from kizuna.storage.models import (
     Account,
     Follow,
+    InboxActivity,
     InstanceSetting,
     LoginSession,
+    PeerDomain,
     Post,
     PostMention,
     PostTag,
@@ -416,3 +418,46 @@ async def tags_for_posts(session: AsyncSession, post_ids: Sequence[int]) -> dict
     for post_id, tag in (await session.execute(stmt)).all():
         result[post_id].append(tag)
     return result
+
+
+# --- inbox and peers ----------------------------------------------------------------------
+
+
+async def add_inbox_activity(session: AsyncSession, activity: InboxActivity) -> bool:
+    """Store once per activity id; False when it was already there (a re-delivery)."""
+    try:
+        async with session.begin_nested():
+            session.add(activity)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def get_inbox_activity(session: AsyncSession, activity_id: str) -> InboxActivity | None:
+    stmt = select(InboxActivity).where(InboxActivity.activity_id == activity_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def get_account_by_key_id(session: AsyncSession, key_id: str) -> Account | None:
+    stmt = select(Account).where(Account.public_key_id == key_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def get_peer(session: AsyncSession, domain: str) -> PeerDomain | None:
+    return await session.get(PeerDomain, domain)
+
+
+async def remember_signature_scheme(
+    session: AsyncSession, domain: str, scheme: str, now: datetime
+) -> None:
+    peer = await session.get(PeerDomain, domain)
+    if peer is None:
+        try:
+            async with session.begin_nested():
+                session.add(PeerDomain(domain=domain, signature_scheme=scheme, updated_at=now))
+            return
+        except IntegrityError:
+            peer = await session.get(PeerDomain, domain)
+            assert peer is not None
+    peer.signature_scheme = scheme
+    peer.updated_at = now

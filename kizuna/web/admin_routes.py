@@ -17,6 +17,7 @@ async def get_admin(request: web.Request) -> web.Response:
     svc = services(request)
     context = {
         "mode": (await svc.settings.registrations()).value,
+        "authorized_fetch": await svc.settings.authorized_fetch(),
         "users": await svc.accounts.list_users(),
         "title": "Administration",
     }
@@ -40,4 +41,13 @@ async def post_admin_user_action(request: web.Request) -> web.Response:
         await accounts.approve(user_id)
     else:
         await accounts.reject(user_id)
+    raise web.HTTPSeeOther("/admin")
+
+
+@routes.post("/admin/federation")
+async def post_admin_federation(request: web.Request) -> web.Response:
+    require_admin(request)
+    form = await request.post()
+    enabled = form_text(form, "authorized_fetch", 10) == "on"
+    await services(request).settings.set_authorized_fetch(enabled)
     raise web.HTTPSeeOther("/admin")

@@ -24,7 +24,7 @@ SESSION_COOKIE = "kizuna_session"
 CSRF_COOKIE = "kizuna_csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Server-to-server endpoints authenticate by HTTP signature, not by cookie.
-CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/")
+CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/", "/actor/")
 
 JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
 
@@ -61,7 +61,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _wants_html(request: web.Request) -> bool:
-    if request.path.startswith(JSON_PREFIXES):
+    if request.path.startswith(JSON_PREFIXES) or request.path.endswith("/inbox"):
         return False
     accept = request.headers.get("Accept", "")
     return "json" not in accept or "text/html" in accept

@@ -1,0 +1,173 @@
+"""The secure inbox: who signed it, is it theirs, store it once, answer 202.
+
+Processing (follows, posts, reactions…) happens later from the stored rows; nothing here
+does more than verify and persist, so a flood costs signature checks and inserts only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from kizuna.activitypub.errors import ForbiddenError, InvalidActivityError, SignatureError
+from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
+from kizuna.config import Config
+from kizuna.errors import NotFoundError
+from kizuna.federation.keyring import KeyRing
+from kizuna.federation.signatures import key_id_of, verify_request
+from kizuna.services.accounts import utcnow
+from kizuna.storage import repo
+from kizuna.storage.engine import Database
+from kizuna.storage.models import InboxActivity
+
+logger = logging.getLogger(__name__)
+
+# ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
+# EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
+ACTIVITY_TYPES = frozenset(
+    {
+        "Accept",
+        "Add",
+        "Announce",
+        "Arrive",
+        "Block",
+        "Create",
+        "Delete",
+        "Dislike",
+        "EmojiReact",
+        "Flag",
+        "Follow",
+        "Ignore",
+        "Invite",
+        "Join",
+        "Leave",
+        "Like",
+        "Listen",
+        "Move",
+        "Offer",
+        "Question",
+        "Read",
+        "Reject",
+        "Remove",
+        "TentativeAccept",
+        "TentativeReject",
+        "Travel",
+        "Undo",
+        "Update",
+        "View",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signer:
+    key_id: str
+    owner: str  # the actor the key belongs to
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Received:
+    activity_id: str
+    duplicate: bool
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class InboxService:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        keyring: KeyRing,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.keyring = keyring
+        self.clock = clock
+
+    async def verify(
+        self, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Signer:
+        """Raises SignatureError (401). A failed check with a cached key refetches it once."""
+        scheme, key_id = key_id_of(headers)
+        url = self.config.base_url + path_qs
+        payload = body if body is not None else b""
+        resolved = await self.keyring.get(key_id)
+        key = resolved.key
+        try:
+            verify_request(
+                method=method,
+                url=url,
+                headers=headers,
+                body=payload,
+                public_key=key,
+                now=self.clock(),
+            )
+        except SignatureError:
+            fresh = await self.keyring.refresh(key_id) if resolved.cached else None
+            if fresh is None:
+                raise
+            key = fresh
+            verify_request(
+                method=method,
+                url=url,
+                headers=headers,
+                body=payload,
+                public_key=key,
+                now=self.clock(),
+            )
+        if not key.owner:
+            raise SignatureError(f"key {key_id} has no owner")
+        return Signer(key_id=key_id, owner=key.owner, scheme=scheme)
+
+    async def receive(
+        self, doc: JsonObject, signer: Signer, *, recipient: str | None = None
+    ) -> Received:
+        activity_id = doc.get("id")
+        kind = doc.get("type")
+        actor = get_id(doc.get("actor"))
+        if not isinstance(activity_id, str) or not is_http_url(activity_id):
+            raise InvalidActivityError("the activity has no http(s) id")
+        if len(activity_id) > 2048:
+            raise InvalidActivityError("the activity id is longer than 2048 characters")
+        if not isinstance(kind, str) or kind not in ACTIVITY_TYPES:
+            raise InvalidActivityError(f"unsupported activity type {str(kind)[:64]!r}")
+        if actor is None or not is_http_url(actor):
+            raise InvalidActivityError("the activity has no actor")
+        if actor != signer.owner:
+            raise ForbiddenError(f"signed by {signer.owner}, but the actor is {actor}")
+        if host_of(activity_id) != host_of(actor):
+            raise ForbiddenError(
+                f"{host_of(actor)} cannot send activities with ids on another host"
+            )
+        async with self.db.begin() as session:
+            recipient_id = None
+            if recipient is not None:
+                account = await repo.get_account_by_username(session, recipient.casefold())
+                instance = recipient == self.config.domain
+                if account is None or (account.actor_type == "Application") != instance:
+                    raise NotFoundError(f"no inbox for {recipient}")
+                recipient_id = account.id
+            stored = await repo.add_inbox_activity(
+                session,
+                InboxActivity(
+                    activity_id=activity_id,
+                    activity_type=kind,
+                    actor_uri=actor,
+                    signer_key_id=signer.key_id,
+                    recipient_id=recipient_id,
+                    raw=doc,
+                    received_at=self.clock(),
+                    attempts=0,
+                ),
+            )
+        if not stored:
+            logger.info("duplicate %s %s from %s", kind, activity_id, host_of(actor))
+        return Received(activity_id=activity_id, duplicate=not stored)
