@@ -15,6 +15,7 @@ PURE_MODULES = (
     "kizuna.activitypub.html",
     "kizuna.webfinger.codec",
     "kizuna.outbox.urls",
+    "kizuna.federation.signatures",
     "kizuna.federation.keys",
     "kizuna.services.passwords",
     "kizuna.config",
