@@ -36,6 +36,7 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/home_feed.py --posts 50000 --seconds 3
 	$(BIN)/python bench/remote_lookup.py --rounds 100
+	$(BIN)/python bench/inbox.py --seconds 3
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
 
@@ -10,11 +11,8 @@ from aiohttp import web
 
 from kizuna.config import Config
 from kizuna.federation.addresses import PublicOnlyResolver
-from kizuna.federation.client import RequestSigner
-from kizuna.federation.signatures import load_private_key_pem
 from kizuna.inbox import routes as inbox_routes
 from kizuna.outbox import routes as outbox_routes
-from kizuna.outbox.urls import instance_urls
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from kizuna.web import (
@@ -78,12 +76,12 @@ async def services_ctx(
         services = Services.build(config, database, http)
         app[services_key] = services
         app[secret_key] = config.secret or await services.settings.secret()
-        instance = await services.accounts.instance_actor()
-        assert instance.private_key_pem is not None
-        services.federation.signer = RequestSigner(
-            key_id=instance_urls(config.base_url).key_id,
-            private_key=load_private_key_pem(instance.private_key_pem),
-        )
+        await services.start()
+        stop = asyncio.Event()
+        workers = asyncio.ensure_future(services.run_workers(stop)) if config.workers else None
         yield
+        stop.set()
+        if workers is not None:
+            await workers
     if owned:
         await database.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML file with settings")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="run the web server")
+    sub.add_parser("worker", help="deliver and process activities (beside serve, any number)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("setup", help="migrate, then create an admin account if there is none")
     lab = sub.add_parser("lab", help="run several federating instances on this machine")
@@ -76,6 +78,18 @@ async def _setup(svc: Services) -> int:
         name, password = created
         print(f"created the admin account\n  user name: {name}\n  password:  {password}")
         print("this password is shown once; change it with: kizuna user password " + name)
+    return 0
+
+
+async def _worker(svc: Services) -> int:
+    await _require_schema(svc)
+    await svc.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print("kizuna worker: delivering and processing activities (Ctrl+C stops)", flush=True)
+    await svc.run_workers(stop)
     return 0
 
 
@@ -145,6 +159,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     jobs: dict[str, Callable[[Services], Awaitable[int]]] = {
         "migrate": _migrate,
         "setup": _setup,
+        "worker": _worker,
     }
     if args.command == "user":
         jobs = {

@@ -34,6 +34,8 @@ class Config:
     allow_private_addresses: bool = False
     # Seconds a remote fetch may take in all (connect, redirects, body).
     fetch_timeout: float = 10.0
+    # Run delivery and inbox workers inside `kizuna serve` (0 when `kizuna worker`s do it).
+    workers: bool = True
 
     @property
     def base_url(self) -> str:
@@ -96,7 +98,7 @@ def _host_map(name: str, value: Any) -> dict[str, tuple[str, int]]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "federation_hosts":
         return _host_map(name, value)
-    if name == "allow_private_addresses":
+    if name in ("allow_private_addresses", "workers"):
         return _bool(name, value)
     if name == "fetch_timeout":
         try:

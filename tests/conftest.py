@@ -116,6 +116,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
         media_dir=tmp_path / "media",
         secret="test-secret-not-for-production",
         max_upload_bytes=64 * 1024,
+        workers=False,  # tests run the queues themselves (Network.drain), never by timing
     )
 
 

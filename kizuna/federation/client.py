@@ -63,6 +63,7 @@ class PostResult:
     scheme: str  # the signature scheme of the last attempt
     retried: bool  # True when the first scheme was refused and the other one tried
     body: str  # the start of the answer, for delivery logs
+    retry_after: str | None = None
 
 
 class SchemeMemory(Protocol):
@@ -174,7 +175,13 @@ class FederationClient:
         retry = await self._post_once(url, body, signer, second)
         if self.schemes and retry.status < 300:
             await self.schemes.remember(domain, second)
-        return PostResult(status=retry.status, scheme=second, retried=True, body=retry.body)
+        return PostResult(
+            status=retry.status,
+            scheme=second,
+            retried=True,
+            body=retry.body,
+            retry_after=retry.retry_after,
+        )
 
     async def _post_once(
         self, url: str, body: bytes, signer: RequestSigner, scheme: str
@@ -211,6 +218,7 @@ class FederationClient:
                     scheme=scheme,
                     retried=False,
                     body=answer.decode("utf-8", "replace"),
+                    retry_after=response.headers.get("Retry-After"),
                 )
         except TimeoutError:
             raise PeerUnavailableError(f"{_host(url)} did not answer in time") from None

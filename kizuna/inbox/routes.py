@@ -60,6 +60,8 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
             exc,
         )
         raise
+    if not received.duplicate:
+        svc.processor.wakeup.set()
     status = "duplicate" if received.duplicate else "accepted"
     return json_response({"status": status, "id": received.activity_id}, status=202)
 

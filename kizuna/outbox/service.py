@@ -8,8 +8,7 @@ from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_js
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
-from kizuna.outbox.urls import ActorUrls, instance_urls, status_url, user_urls
-from kizuna.services.posts import tag_path
+from kizuna.outbox.urls import ActorUrls, instance_urls, status_url, tag_path, user_urls
 from kizuna.storage import repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post
@@ -102,7 +101,7 @@ class PublishingService:
                 max_id=max_id,
                 limit=OUTBOX_PAGE,
             )
-            notes = await self._notes(session, posts)
+            notes = await self.note_views(session, posts)
         page_id = f"{urls.outbox}?page=true" + (f"&max_id={max_id}" if max_id else "")
         next_page = (
             f"{urls.outbox}?max_id={posts[-1].id}&page=true" if len(posts) == OUTBOX_PAGE else None
@@ -156,10 +155,10 @@ class PublishingService:
                 or post.visibility not in PUBLIC_VISIBILITIES
             ):
                 raise NotFoundError("no such post")
-            (view,) = await self._notes(session, [post])
+            (view,) = await self.note_views(session, [post])
         return create_json(view) if activity else note_json(view)
 
-    async def _notes(self, session: Session, posts: list[Post]) -> list[NoteView]:
+    async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]
         mentions = await repo.mentions_for_posts(session, ids)
         tags = await repo.tags_for_posts(session, ids)

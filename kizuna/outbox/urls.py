@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,3 +55,7 @@ def instance_urls(base_url: str) -> ActorUrls:
 
 def status_url(base_url: str, username: str, post_id: int) -> str:
     return f"{base_url}/users/{username}/statuses/{post_id}"
+
+
+def tag_path(tag: str) -> str:
+    return f"/tags/{quote(tag, safe='')}"

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
 
 from kizuna.config import Config
-from kizuna.federation.client import FederationClient, FetchLimits
+from kizuna.federation.client import FederationClient, FetchLimits, RequestSigner
+from kizuna.federation.delivery import DeliveryWorker
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.federation.peers import PeerSchemes
+from kizuna.federation.signatures import load_private_key_pem
+from kizuna.inbox.processor import InboxProcessor
 from kizuna.inbox.service import InboxService
+from kizuna.outbox.sender import Outbox
 from kizuna.outbox.service import PublishingService
-from kizuna.services.accounts import AccountService
+from kizuna.outbox.urls import instance_urls
+from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.follows import FollowService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
@@ -39,6 +45,9 @@ class Services:
     discovery: DiscoveryService
     keyring: KeyRing
     inbox: InboxService
+    outbox: Outbox
+    delivery: DeliveryWorker
+    processor: InboxProcessor
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -55,19 +64,39 @@ class Services:
         remote_accounts = RemoteAccountService(db, config, federation)
         keyring = KeyRing(db, remote_accounts)
         federation.schemes = PeerSchemes(db)
+        publishing = PublishingService(db, config)
+        outbox = Outbox(config, publishing, utcnow)
+        delivery = DeliveryWorker(db, federation, base_url=config.base_url)
+        outbox.on_enqueue(delivery.wakeup.set)
         return cls(
             config=config,
             db=db,
             settings=settings,
             media=media,
             accounts=accounts,
-            posts=PostService(db, config),
+            posts=PostService(db, config, outbox),
             timelines=TimelineService(db),
-            follows=FollowService(db),
+            follows=FollowService(db, outbox),
             federation=federation,
             remote_accounts=remote_accounts,
-            publishing=PublishingService(db, config),
+            publishing=publishing,
             discovery=DiscoveryService(db, config, settings),
             keyring=keyring,
             inbox=InboxService(db, config, keyring),
+            outbox=outbox,
+            delivery=delivery,
+            processor=InboxProcessor(db, config, outbox),
         )
+
+    async def start(self) -> None:
+        """Make sure the instance actor exists; it signs every fetch from now on."""
+        instance = await self.accounts.instance_actor()
+        assert instance.private_key_pem is not None
+        self.federation.signer = RequestSigner(
+            key_id=instance_urls(self.config.base_url).key_id,
+            private_key=load_private_key_pem(instance.private_key_pem),
+        )
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Delivery and inbox processing until `stop` is set (serve and `kizuna worker`)."""
+        await asyncio.gather(self.delivery.run_forever(stop), self.processor.run_forever(stop))

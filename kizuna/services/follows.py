@@ -1,20 +1,26 @@
-"""Following local accounts (remote follows arrive with federation)."""
+"""Following: local accounts at once, remote ones through Follow/Accept over federation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
+from kizuna.activitypub.activities import follow_json
 from kizuna.errors import NotFoundError, ValidationError
+from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
+from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
 
 
 class FollowService:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, outbox: Outbox, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
+        self.outbox = outbox
         self.clock = clock
 
     async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
@@ -24,24 +30,35 @@ class FollowService:
                 raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")
+            existing = await repo.get_follow(session, follower.id, target.id)
+            if existing is not None:
+                return existing
             # A remote follow stays pending until that server's Accept arrives.
-            state = "pending" if target.locked or not target.is_local else "accepted"
-            return await repo.add_follow(
-                session,
-                Follow(
-                    account_id=follower.id,
-                    target_account_id=target.id,
-                    state=state,
-                    created_at=self.clock(),
-                ),
+            follow = Follow(
+                id=new_id(),
+                account_id=follower.id,
+                target_account_id=target.id,
+                state="pending" if target.locked or not target.is_local else "accepted",
+                created_at=self.clock(),
             )
+            if not target.is_local:
+                await self.outbox.send_follow(session, follow, follower, target)
+            follow = await repo.add_follow(session, follow)
+        self.outbox.wake()
+        return follow
 
     async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
         async with self.db.begin() as session:
             target = await repo.get_account_by_username(session, username.casefold(), domain)
             if target is None:
                 raise NotFoundError(f"no account named @{username} here")
+            follow = await repo.get_follow(session, follower.id, target.id)
+            if follow is None:
+                return
+            if not target.is_local:
+                await self.outbox.send_undo_follow(session, follow, follower, target)
             await repo.delete_follow(session, follower.id, target.id)
+        self.outbox.wake()
 
     async def requests(self, target: Account) -> list[Account]:
         async with self.db.begin() as session:
@@ -53,7 +70,17 @@ class FollowService:
             follow = await repo.get_follow(session, follower_id, target.id)
             if follow is None or follow.state != "pending":
                 raise NotFoundError("no such follow request")
+            follower = await repo.get_account(session, follower_id)
+            assert follower is not None
+            if not follower.is_local:
+                follow_doc = follow_json(
+                    id=follow.uri or f"{follower.uri}#follows/unknown",
+                    actor=follower.uri,
+                    object=self.outbox.actor_id(target),
+                )
+                await self.outbox.send_accept(session, target, follower, follow_doc, accept=accept)
             if accept:
                 follow.state = "accepted"
             else:
                 await session.delete(follow)
+        self.outbox.wake()

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import quote
 
 from kizuna.activitypub.text import (
     MAX_POST_CHARS,
@@ -18,6 +17,8 @@ from kizuna.activitypub.text import (
 )
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
+from kizuna.outbox.sender import Outbox
+from kizuna.outbox.urls import tag_path
 from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database, Session
@@ -48,10 +49,6 @@ class Visibility(StrEnum):
     DIRECT = "direct"  # mentioned accounts only
 
 
-def tag_path(tag: str) -> str:
-    return f"/tags/{quote(tag, safe='')}"
-
-
 async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
     if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
         return True
@@ -66,10 +63,15 @@ async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
 
 class PostService:
     def __init__(
-        self, db: Database, config: Config, clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        config: Config,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
+        self.outbox = outbox
         self.clock = clock
 
     def _validate(self, text: str, summary: str, visibility: str, language: str) -> Visibility:
@@ -146,7 +148,10 @@ class PostService:
                 tags=extract_hashtags(text),
                 mention_ids={a.id for a in mentioned if a.id != author.id},
             )
-        post.account = author
+            post.account = author
+            # Same transaction: the post and its deliveries exist together or not at all.
+            await self.outbox.send_create(session, post)
+        self.outbox.wake()
         return post
 
     async def get_visible(self, post_id: int, viewer: Account | None) -> Post:
@@ -163,5 +168,7 @@ class PostService:
                 raise NotFoundError("no such post")
             if post.account_id != actor.id:
                 raise PermissionDeniedError("you can only delete your own posts")
+            await self.outbox.send_delete(session, post)
             await repo.delete_post(session, post_id)
+        self.outbox.wake()
         return post

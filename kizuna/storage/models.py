@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -220,10 +221,12 @@ class InboxActivity(Base):
     processed_at: Mapped[datetime | None] = mapped_column(_tz())
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(_tz())
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
 
 
 class PeerDomain(Base):
-    """What we have learnt about another server (more arrives with delivery health)."""
+    """What we have learnt about another server: signature scheme, delivery health."""
 
     __tablename__ = "peer_domains"
 
@@ -231,6 +234,58 @@ class PeerDomain(Base):
     # "cavage" or "rfc9421": the HTTP signature scheme it last accepted from us.
     signature_scheme: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(_tz())
+    # Circuit breaker: failing since when; while unavailable only a probe now and then.
+    failing_since: Mapped[datetime | None] = mapped_column(_tz())
+    unavailable: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_probe_at: Mapped[datetime | None] = mapped_column(_tz())
+    last_success_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class OutboxActivity(Base):
+    """An activity we sent (or are sending): the source of its delivery rows."""
+
+    __tablename__ = "outbox_activities"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class Delivery(Base):
+    """One activity to one inbox: the durable queue. Workers lease due rows."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("outbox_activity_id", "inbox_url", name="uq_deliveries_target"),
+        Index("ix_deliveries_due", "state", "priority", "next_attempt_at"),
+        Index("ix_deliveries_domain_state", "domain", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    outbox_activity_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_activities.id", ondelete="CASCADE")
+    )
+    inbox_url: Mapped[str] = mapped_column(String(2048))
+    domain: Mapped[str] = mapped_column(String(255))
+    # pending | delivered | failed (permanent or gave up) | gone (410)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # 0: new activities first; 1: retries and bulk work wait behind them.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(_tz())
+    lease_until: Mapped[datetime | None] = mapped_column(_tz())
+    # Who holds the lease: claiming is one conditional UPDATE, safe on SQLite and PostgreSQL.
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    finished_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
 class InstanceSetting(Base):
@@ -243,10 +298,12 @@ class InstanceSetting(Base):
 __all__ = [
     "Account",
     "Base",
+    "Delivery",
     "Follow",
     "InboxActivity",
     "InstanceSetting",
     "LoginSession",
+    "OutboxActivity",
     "PeerDomain",
     "Post",
     "PostMention",

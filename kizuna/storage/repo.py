@@ -461,3 +461,37 @@ async def remember_signature_scheme(
             assert peer is not None
     peer.signature_scheme = scheme
     peer.updated_at = now
+
+
+async def follower_inboxes(session: AsyncSession, account_id: int) -> list[tuple[str, str]]:
+    """(inbox, domain) of remote followers, one shared inbox per server where it has one."""
+    stmt = (
+        select(Account.shared_inbox_url, Account.inbox_url, Account.domain)
+        .join(Follow, Follow.account_id == Account.id)
+        .where(
+            Follow.target_account_id == account_id,
+            Follow.state == "accepted",
+            Account.domain != "",
+        )
+    )
+    targets: dict[str, str] = {}
+    for shared, inbox, domain in (await session.execute(stmt)).all():
+        url = shared or inbox
+        if url:
+            targets[url] = domain
+    return list(targets.items())
+
+
+async def get_follow_by_uri(session: AsyncSession, uri: str) -> Follow | None:
+    return (await session.scalars(select(Follow).where(Follow.uri == uri))).first()
+
+
+async def get_post_by_uri(session: AsyncSession, uri: str) -> Post | None:
+    stmt = select(Post).where(Post.uri == uri).options(joinedload(Post.account))
+    return (await session.scalars(stmt)).first()
+
+
+async def get_accounts_by_uris(session: AsyncSession, uris: Sequence[str]) -> list[Account]:
+    if not uris:
+        return []
+    return list((await session.scalars(select(Account).where(Account.uri.in_(uris)))).all())

@@ -46,7 +46,7 @@ async def get_post(request: web.Request) -> web.Response:
     post = await services(request).posts.get_visible(
         int(request.match_info["post_id"]), user.account if user else None
     )
-    if post.account.username.casefold() != request.match_info["username"].casefold():
+    if post.account.acct.casefold() != request.match_info["username"].casefold():
         raise web.HTTPNotFound()
     return render(request, "post.html", {"post": post, "title": f"Post by @{post.account.acct}"})
 

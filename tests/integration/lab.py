@@ -55,6 +55,7 @@ class Network:
             "federation_hosts": self.host_map,  # shared: later instances become reachable
             "allow_private_addresses": True,
             "fetch_timeout": 5.0,
+            "workers": False,
             **overrides,
         }
         return Config(**values)  # type: ignore[arg-type]
@@ -81,6 +82,19 @@ class Network:
         self.host_map[domain] = ("127.0.0.1", instance.port)
         self.instances.append(instance)
         return instance
+
+    async def drain(self, rounds: int = 50) -> None:
+        """Run every instance's delivery and inbox queues until nothing is due: no sleeps."""
+        for _ in range(rounds):
+            busy = 0
+            for instance in self.instances:
+                if services_key not in instance.server.app:
+                    continue  # a fake peer
+                busy += await instance.services.delivery.run_single_cycle()
+                busy += await instance.services.processor.run_single_cycle()
+            if not busy:
+                return
+        raise AssertionError(f"queues still busy after {rounds} rounds")
 
     async def close(self) -> None:
         for instance in reversed(self.instances):

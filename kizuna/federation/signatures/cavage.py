@@ -45,7 +45,7 @@ class CavageSignature:
 
 
 def _skip_space(text: str, pos: int) -> int:
-    while text[pos : pos + 1] in (" ", "\t") and pos < len(text):
+    while text[pos : pos + 1] in (" ", "\t"):
         pos += 1
     return pos
 

@@ -109,7 +109,7 @@ class _Parser:
         if char == "?":
             self.pos += 1
             flag = self.peek()
-            if flag not in ("0", "1") or not flag:
+            if flag not in ("0", "1"):
                 raise self.fail("bad boolean")
             self.pos += 1
             return flag == "1"
@@ -136,7 +136,7 @@ class _Parser:
                 return "".join(out)
             if char == "\\":
                 escaped = self.peek()
-                if escaped not in ('"', "\\") or not escaped:
+                if escaped not in ('"', "\\"):
                     raise self.fail("bad escape in string")
                 self.pos += 1
                 out.append(escaped)

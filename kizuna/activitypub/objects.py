@@ -1,0 +1,740 @@
+"""Parsers for what we receive: activities (`parse_activity`) and posts (`parse_note`).
+
+Pure: standard library and `html.sanitize` (bleach) only; documents are never mutated and
+are kept whole in `raw`. Each parser raises `InvalidActivityError` with a message naming
+the field; an activity type we do not act on is `Unknown(raw)`, not an error.
+
+Lenient where servers differ (checked against their serializers): references may be a
+string, an object with `id` or a list (GoToSocial writes one-element lists as a bare value:
+`"to": "…#Public"`, `"tag": {…}`); Accept/Reject may embed the Follow (Mastodon, Lemmy) or
+give only its id (Pleroma/Akkoma `Builder.accept`); Misskey's extra note fields
+(`_misskey_content`, `_misskey_quote`, `quoteUrl`, `source`) are ignored except for the quote
+URL. Strict on what we act on: ids are http(s) URLs of at most 2048 characters.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
+
+from kizuna.activitypub.errors import InvalidActivityError
+from kizuna.activitypub.html import sanitize
+from kizuna.activitypub.notes import Visibility
+from kizuna.activitypub.text import normalize_hashtag
+from kizuna.activitypub.vocab import (
+    ACTOR_TYPES,
+    AS_PUBLIC,
+    AS_PUBLIC_ALIASES,
+    JsonObject,
+    as_list,
+    get_id,
+    is_http_url,
+)
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "MAX_CONTENT_CHARS",
+    "MAX_TAGS",
+    "MAX_URL_CHARS",
+    "NOTE_TYPES",
+    "Activity",
+    "Announce",
+    "Attachment",
+    "Block",
+    "CustomEmoji",
+    "Delete",
+    "EmojiReact",
+    "Follow",
+    "Like",
+    "Mention",
+    "Move",
+    "ObjectActivity",
+    "RemoteNote",
+    "Response",
+    "Undo",
+    "Unknown",
+    "activity_type",
+    "note_visibility",
+    "parse_activity",
+    "parse_announce",
+    "parse_block",
+    "parse_delete",
+    "parse_follow",
+    "parse_like",
+    "parse_move",
+    "parse_note",
+    "parse_object_activity",
+    "parse_response",
+    "parse_undo",
+]
+
+MAX_URL_CHARS: Final = 2048
+MAX_CONTENT_CHARS: Final = 100_000
+MAX_TAGS: Final = 500
+MAX_ATTACHMENTS: Final = 20  # more are dropped (RemoteNote.attachments_truncated)
+
+NOTE_TYPES: Final = frozenset({"Note", "Article", "Page", "Question"})
+_TITLED_TYPES: Final = frozenset({"Article", "Page"})  # shown as title + link, like Mastodon
+_AUTHOR_TYPES: Final = ACTOR_TYPES - {"Group"}  # PeerTube: attributedTo [Person, Group]
+_SHORTCODE_RE: Final = re.compile(r"[A-Za-z0-9_+\-]+")  # Mastodon [\w]+, Misskey adds +-
+_HTML: Final = "text/html"
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Follow:
+    id: str
+    actor: str
+    object: str
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Response:
+    """Accept or Reject of a Follow. With the Follow embedded all three follow_* fields
+    are known (follow_id may still be None if the sender left it out); with a bare id only
+    follow_id is."""
+
+    id: str
+    actor: str
+    kind: Literal["Accept", "Reject"]
+    follow_id: str | None
+    follow_actor: str | None
+    follow_object: str | None
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Undo:
+    """`object` is the embedded activity (None when only its id was sent). Whether the
+    undone activity belongs to `actor` is for the handler to check against what it stored."""
+
+    id: str
+    actor: str
+    object_type: str | None
+    object_id: str | None
+    object: JsonObject | None
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delete:
+    id: str
+    actor: str
+    object_id: str  # from a bare id, a Tombstone, or the actor itself
+    raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def is_actor_deletion(self) -> bool:
+        return self.object_id == self.actor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announce:
+    id: str
+    actor: str
+    object_id: str
+    published: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def embedded_object(self) -> JsonObject | None:
+        """The announced object when embedded, e.g. a group's Create(Page) (FEP-1b12).
+        Never trusted as is: its origin must be checked or it must be refetched."""
+        obj = self.raw.get("object")
+        return obj if isinstance(obj, dict) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Like:
+    """A favourite, or a Misskey reaction when `content` is set (`_misskey_reaction`
+    preferred, else `content`); `emojis` carries a custom reaction's Emoji tag."""
+
+    id: str
+    actor: str
+    object_id: str
+    content: str | None
+    emojis: tuple[CustomEmoji, ...] = ()
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmojiReact:
+    """Pleroma/Akkoma's reaction (LitePub EmojiReact): like `Like`, `content` the emoji."""
+
+    id: str
+    actor: str
+    object_id: str
+    content: str | None
+    emojis: tuple[CustomEmoji, ...] = ()
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    id: str
+    actor: str
+    object: str
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Move:
+    id: str
+    actor: str
+    object: str  # the old account (normally == actor)
+    target: str  # the new account; its alsoKnownAs must name the old one
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectActivity:
+    """Create or Update: `object` embedded (to be checked or refetched) or only `object_id`."""
+
+    id: str
+    actor: str
+    kind: Literal["Create", "Update"]
+    object: JsonObject | None = field(repr=False)
+    object_id: str
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unknown:
+    """Any other type: acknowledged (202) and dropped, never an error."""
+
+    raw: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def type(self) -> str | None:
+        return activity_type(self.raw)
+
+
+Activity: TypeAlias = (
+    Follow
+    | Response
+    | Undo
+    | Delete
+    | Announce
+    | Like
+    | EmojiReact
+    | Block
+    | Move
+    | ObjectActivity
+    | Unknown
+)
+
+
+def activity_type(doc: JsonObject) -> str | None:
+    """`type` as a string, or the first string of a list of types."""
+    for candidate in as_list(doc.get("type")):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
+
+
+def parse_activity(doc: object) -> Activity:
+    """Dispatch on `type`; raises InvalidActivityError for a malformed known activity."""
+    if not isinstance(doc, dict):
+        raise InvalidActivityError("activity is not a JSON object")
+    kind = activity_type(doc)
+    if kind is None:
+        raise InvalidActivityError("activity has no type")
+    match kind:
+        case "Follow":
+            return parse_follow(doc)
+        case "Accept" | "Reject":
+            embedded = doc.get("object")
+            if isinstance(embedded, dict) and activity_type(embedded) != "Follow":
+                return Unknown(raw=doc)  # Accept(QuoteRequest), Accept(Invite), …
+            return parse_response(doc)
+        case "Undo":
+            return parse_undo(doc)
+        case "Delete":
+            return parse_delete(doc)
+        case "Announce":
+            return parse_announce(doc)
+        case "Like" | "EmojiReact":
+            return parse_like(doc)
+        case "Block":
+            return parse_block(doc)
+        case "Move":
+            return parse_move(doc)
+        case "Create" | "Update":
+            return parse_object_activity(doc)
+        case _:
+            return Unknown(raw=doc)
+
+
+def parse_follow(doc: JsonObject) -> Follow:
+    ident, actor = _id_and_actor(doc)
+    return Follow(id=ident, actor=actor, object=_url(doc.get("object"), "object"), raw=doc)
+
+
+def parse_response(doc: JsonObject) -> Response:
+    ident, actor = _id_and_actor(doc)
+    kind = activity_type(doc)
+    if kind not in ("Accept", "Reject"):
+        raise InvalidActivityError(f"not an Accept or Reject: {kind!r}")
+    obj = doc.get("object")
+    if isinstance(obj, dict):
+        if activity_type(obj) != "Follow":
+            raise InvalidActivityError(f"{kind} object is not a Follow")
+        follow_id = _optional_url(obj.get("id"), "object.id")
+        follow_actor = _optional_url(obj.get("actor"), "object.actor")
+        follow_object = _optional_url(obj.get("object"), "object.object")
+    else:
+        follow_id, follow_actor, follow_object = _url(obj, "object"), None, None
+    return Response(
+        id=ident,
+        actor=actor,
+        kind="Accept" if kind == "Accept" else "Reject",
+        follow_id=follow_id,
+        follow_actor=follow_actor,
+        follow_object=follow_object,
+        raw=doc,
+    )
+
+
+def parse_undo(doc: JsonObject) -> Undo:
+    ident, actor = _id_and_actor(doc)
+    obj = doc.get("object")
+    if isinstance(obj, dict):
+        embedded: JsonObject | None = obj
+        object_id = _optional_url(obj.get("id"), "object.id")
+    else:
+        embedded, object_id = None, _url(obj, "object")
+    return Undo(
+        id=ident,
+        actor=actor,
+        object_type=activity_type(obj) if isinstance(obj, dict) else None,
+        object_id=object_id,
+        object=embedded,
+        raw=doc,
+    )
+
+
+def parse_delete(doc: JsonObject) -> Delete:
+    ident, actor = _id_and_actor(doc)
+    return Delete(id=ident, actor=actor, object_id=_url(doc.get("object"), "object"), raw=doc)
+
+
+def parse_announce(doc: JsonObject) -> Announce:
+    ident, actor = _id_and_actor(doc)
+    published = doc.get("published")
+    return Announce(
+        id=ident,
+        actor=actor,
+        object_id=_url(doc.get("object"), "object"),
+        published=published if isinstance(published, str) else None,
+        to=_audience(doc.get("to")),
+        cc=_audience(doc.get("cc")),
+        raw=doc,
+    )
+
+
+def parse_like(doc: JsonObject) -> Like | EmojiReact:
+    """Like, or EmojiReact (same fields) when that is the type."""
+    ident, actor = _id_and_actor(doc)
+    content = next(
+        (v for v in (doc.get("_misskey_reaction"), doc.get("content")) if _nonempty_str(v)),
+        None,
+    )
+    cls = EmojiReact if activity_type(doc) == "EmojiReact" else Like
+    return cls(
+        id=ident,
+        actor=actor,
+        object_id=_url(doc.get("object"), "object"),
+        content=content,
+        emojis=_emojis(_tags(doc)),
+        raw=doc,
+    )
+
+
+def parse_block(doc: JsonObject) -> Block:
+    ident, actor = _id_and_actor(doc)
+    return Block(id=ident, actor=actor, object=_url(doc.get("object"), "object"), raw=doc)
+
+
+def parse_move(doc: JsonObject) -> Move:
+    ident, actor = _id_and_actor(doc)
+    return Move(
+        id=ident,
+        actor=actor,
+        object=_url(doc.get("object"), "object"),
+        target=_url(doc.get("target"), "target"),
+        raw=doc,
+    )
+
+
+def parse_object_activity(doc: JsonObject) -> ObjectActivity:
+    ident, actor = _id_and_actor(doc)
+    kind = activity_type(doc)
+    if kind not in ("Create", "Update"):
+        raise InvalidActivityError(f"not a Create or Update: {kind!r}")
+    obj = doc.get("object")
+    return ObjectActivity(
+        id=ident,
+        actor=actor,
+        kind="Create" if kind == "Create" else "Update",
+        object=obj if isinstance(obj, dict) else None,
+        object_id=_url(obj, "object"),
+        raw=doc,
+    )
+
+
+# --- notes -----------------------------------------------------------------------------------
+
+
+class Mention(NamedTuple):
+    href: str  # the mentioned actor's id
+    name: str  # "@bob@b.test" as the sender wrote it; "" when absent
+
+
+class CustomEmoji(NamedTuple):
+    shortcode: str  # without colons: "blobcat"
+    icon_url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    url: str
+    media_type: str | None
+    name: str | None  # alt text (`name`; GoToSocial has also used `summary`)
+    kind: str  # "Document", "Image", "Video", "Audio", or "Link" (a link, not media)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteNote:
+    id: str
+    type: str  # one of NOTE_TYPES
+    url: str  # the human-facing page, else the id
+    attributed_to: str
+    content_html: str  # sanitised; Article/Page get a title (and link) paragraph first
+    summary: str | None  # plain text (content warning)
+    sensitive: bool
+    published: str | None
+    updated: str | None
+    in_reply_to: str | None
+    to: tuple[str, ...]  # public aliases written as AS_PUBLIC
+    cc: tuple[str, ...]
+    visibility: Visibility
+    mentions: tuple[Mention, ...]
+    hashtags: tuple[str, ...]  # normalised, without "#"
+    emojis: tuple[CustomEmoji, ...]
+    attachments: tuple[Attachment, ...]
+    attachments_truncated: bool  # more than MAX_ATTACHMENTS were sent
+    language: str | None
+    audience: str | None  # the group (FEP-1b12)
+    quote: str | None  # FEP-044f `quote`, Misskey `_misskey_quote`/`quoteUrl`, `quoteUri`
+    poll_options: tuple[str, ...]  # Question only
+    poll_multiple: bool  # anyOf rather than oneOf
+    poll_end: str | None
+    raw: JsonObject = field(repr=False, compare=False)
+
+
+def note_visibility(
+    to: Sequence[str], cc: Sequence[str], *, followers_url: str | None = None
+) -> Visibility:
+    """Mastodon's reading of addressing: Public in `to` → public, in `cc` → unlisted; else a
+    followers collection anywhere (the author's, or any id ending in /followers) → private;
+    else direct."""
+    if any(a in AS_PUBLIC_ALIASES for a in to):
+        return "public"
+    if any(a in AS_PUBLIC_ALIASES for a in cc):
+        return "unlisted"
+    if any(a == followers_url or a.endswith("/followers") for a in (*to, *cc)):
+        return "private"
+    return "direct"
+
+
+def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:
+    """A Note, Article, Page or Question → RemoteNote. `followers_url` is the author's
+    followers collection, when known, for telling private from direct."""
+    if not isinstance(doc, dict):
+        raise InvalidActivityError("note is not a JSON object")
+    kind = activity_type(doc)
+    if kind not in NOTE_TYPES:
+        raise InvalidActivityError(f"not a note type: {kind!r}")
+    ident = _url(doc.get("id"), "id")
+    tags = _tags(doc)
+    if len(tags) > MAX_TAGS:
+        raise InvalidActivityError(f"too many tags: {len(tags)} (at most {MAX_TAGS})")
+    to, cc = _audience(doc.get("to")), _audience(doc.get("cc"))
+    attachments, truncated = _attachments(doc.get("attachment"))
+    options, multiple = _poll_options(doc) if kind == "Question" else ((), False)
+    url = _link_href(doc.get("url"), "url") or ident
+    return RemoteNote(
+        id=ident,
+        type=kind,
+        url=url,
+        attributed_to=_attributed_to(doc.get("attributedTo")),
+        content_html=_content_html(doc, kind, ident, url, attachments),
+        summary=_plain_text(_limited_str(doc.get("summary"), "summary")),
+        sensitive=doc.get("sensitive") is True,
+        published=_str_or_none(doc.get("published")),
+        updated=_str_or_none(doc.get("updated")),
+        in_reply_to=_lenient_url(doc.get("inReplyTo"), "inReplyTo"),
+        to=to,
+        cc=cc,
+        visibility=note_visibility(to, cc, followers_url=followers_url),
+        mentions=_mentions(tags),
+        hashtags=_hashtags(tags),
+        emojis=_emojis(tags),
+        attachments=attachments,
+        attachments_truncated=truncated,
+        language=_language(doc),
+        audience=_lenient_url(doc.get("audience"), "audience"),
+        quote=next(
+            filter(None, (_lenient_url(doc.get(k), k) for k in _QUOTE_KEYS)),
+            None,
+        ),
+        poll_options=options,
+        poll_multiple=multiple,
+        poll_end=(_str_or_none(doc.get("endTime")) or _str_or_none(doc.get("closed")))
+        if kind == "Question"
+        else None,
+        raw=doc,
+    )
+
+
+_QUOTE_KEYS: Final = ("quote", "_misskey_quote", "quoteUrl", "quoteUri")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_url(url: str, what: str) -> str:
+    if len(url) > MAX_URL_CHARS:
+        raise InvalidActivityError(f"{what} is longer than {MAX_URL_CHARS} characters")
+    if not is_http_url(url):
+        raise InvalidActivityError(f"{what} is not an http(s) URL: {url[:100]!r}")
+    return url
+
+
+def _url(value: Any, what: str) -> str:
+    """A required reference (string, object with id, or list): an http(s) URL."""
+    ident = get_id(value)
+    if ident is None:
+        raise InvalidActivityError(f"{what} is missing")
+    return _check_url(ident, what)
+
+
+def _optional_url(value: Any, what: str) -> str | None:
+    ident = get_id(value)
+    return None if ident is None else _check_url(ident, what)
+
+
+def _lenient_url(value: Any, what: str) -> str | None:
+    """An http(s) reference, else None (old `tag:` URIs, Tombstone quotes); too long: refused."""
+    ident = get_id(value)
+    if ident is None:
+        return None
+    if len(ident) > MAX_URL_CHARS:
+        raise InvalidActivityError(f"{what} is longer than {MAX_URL_CHARS} characters")
+    return ident if is_http_url(ident) else None
+
+
+def _id_and_actor(doc: JsonObject) -> tuple[str, str]:
+    return _url(doc.get("id"), "id"), _url(doc.get("actor"), "actor")
+
+
+def _nonempty_str(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _limited_str(value: Any, what: str) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if len(value) > MAX_CONTENT_CHARS:
+        raise InvalidActivityError(f"{what} too large")
+    return value
+
+
+def _audience(value: Any) -> tuple[str, ...]:
+    ids = (get_id(item) for item in as_list(value))
+    return tuple(AS_PUBLIC if i in AS_PUBLIC_ALIASES else i for i in ids if i is not None)
+
+
+def _tags(doc: JsonObject) -> list[Any]:
+    return as_list(doc.get("tag"))
+
+
+def _typed(items: list[Any], kind: str) -> list[JsonObject]:
+    return [i for i in items if isinstance(i, dict) and activity_type(i) == kind]
+
+
+def _mentions(tags: list[Any]) -> tuple[Mention, ...]:
+    seen: dict[str, Mention] = {}
+    for tag in _typed(tags, "Mention"):
+        href = _lenient_url(tag.get("href"), "mention href")
+        if href is not None:
+            name = tag.get("name")
+            seen.setdefault(href, Mention(href=href, name=name if isinstance(name, str) else ""))
+    return tuple(seen.values())
+
+
+def _hashtags(tags: list[Any]) -> tuple[str, ...]:
+    names = (tag.get("name") for tag in _typed(tags, "Hashtag"))
+    normalised = (normalize_hashtag(n.lstrip("#")) for n in names if isinstance(n, str))
+    return tuple(dict.fromkeys(n for n in normalised if n))
+
+
+def _emojis(tags: list[Any]) -> tuple[CustomEmoji, ...]:
+    found: dict[str, CustomEmoji] = {}
+    for tag in _typed(tags, "Emoji"):
+        name = tag.get("name")
+        shortcode = name.strip(":") if isinstance(name, str) else ""
+        if not _SHORTCODE_RE.fullmatch(shortcode):
+            continue
+        icon = next((i for i in as_list(tag.get("icon")) if isinstance(i, dict)), None)
+        icon_url = _link_href(icon.get("url"), "emoji icon url") if icon is not None else None
+        if icon_url is not None:
+            found.setdefault(shortcode, CustomEmoji(shortcode=shortcode, icon_url=icon_url))
+    return tuple(found.values())
+
+
+def _link_href(value: Any, what: str) -> str | None:
+    """An http(s) URL from a string, a Link ({"href"}), or a list of either; in a list an
+    entry with mediaType text/html wins (PeerTube-style url lists)."""
+    items = as_list(value)
+    preferred = [i for i in items if isinstance(i, dict) and i.get("mediaType") == _HTML]
+    for item in [*preferred, *items]:
+        href = _lenient_url(item.get("href") if isinstance(item, dict) else item, what)
+        if href is not None:
+            return href
+    return None
+
+
+def _attachments(value: Any) -> tuple[tuple[Attachment, ...], bool]:
+    kept: list[Attachment] = []
+    for item in as_list(value):
+        attachment = _attachment(item)
+        if attachment is None:
+            continue
+        if len(kept) == MAX_ATTACHMENTS:
+            return tuple(kept), True
+        kept.append(attachment)
+    return tuple(kept), False
+
+
+def _attachment(item: Any) -> Attachment | None:
+    if not isinstance(item, dict):
+        return None
+    kind = activity_type(item) or "Document"
+    raw_url = item.get("href") if kind == "Link" else item.get("url")
+    url = _link_href(raw_url, "attachment url")
+    if url is None:
+        return None
+    media_type = _str_or_none(item.get("mediaType"))
+    if media_type is None and isinstance(raw_url, dict):  # url given as a Link
+        media_type = _str_or_none(raw_url.get("mediaType"))
+    name = _str_or_none(item.get("name")) or _str_or_none(item.get("summary"))
+    return Attachment(url=url, media_type=media_type, name=name, kind=kind)
+
+
+def _attributed_to(value: Any) -> str:
+    """The author: a reference, or in a list the first string or non-Group actor object."""
+    for item in as_list(value):
+        if isinstance(item, str) or (
+            isinstance(item, dict) and activity_type(item) in _AUTHOR_TYPES
+        ):
+            return _url(item, "attributedTo")
+    return _url(value, "attributedTo")
+
+
+def _language(doc: JsonObject) -> str | None:
+    content_map = doc.get("contentMap")
+    if isinstance(content_map, dict):
+        for key in content_map:
+            if isinstance(key, str) and key:
+                return key
+    # Lemmy: "language": {"identifier": "en", "name": "English"}; "und" = undetermined.
+    lemmy = doc.get("language")
+    if isinstance(lemmy, dict):
+        identifier = _str_or_none(lemmy.get("identifier"))
+        return identifier if identifier != "und" else None
+    return None
+
+
+def _raw_content(doc: JsonObject) -> str:
+    content = doc.get("content")
+    if not isinstance(content, str):
+        content_map = doc.get("contentMap")
+        values = content_map.values() if isinstance(content_map, dict) else ()
+        content = next((v for v in values if isinstance(v, str)), "")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise InvalidActivityError("content too large")
+    return content
+
+
+def _content_html(
+    doc: JsonObject, kind: str, ident: str, url: str, attachments: tuple[Attachment, ...]
+) -> str:
+    content = _raw_content(doc)
+    name = _limited_str(doc.get("name"), "name")
+    if kind in _TITLED_TYPES and name and name.strip():
+        # Mastodon shows an Article/Page as its title and a link; Lemmy link posts carry the
+        # link as an attachment {type: Link, href} instead of `url`.
+        link = url if url != ident else next((a.url for a in attachments if a.kind == "Link"), "")
+        header = f"<p><strong>{html.escape(name.strip())}</strong></p>"
+        if link:
+            escaped = html.escape(link)
+            header += f'<p><a href="{escaped}">{escaped}</a></p>'
+        content = header + content
+    return sanitize(content)
+
+
+def _poll_options(doc: JsonObject) -> tuple[tuple[str, ...], bool]:
+    one_of, any_of = as_list(doc.get("oneOf")), as_list(doc.get("anyOf"))
+    multiple = not one_of and bool(any_of)
+    names = (item.get("name") for item in (any_of if multiple else one_of))
+    return tuple(n for n in names if isinstance(n, str) and n), multiple
+
+
+class _TextCollector(HTMLParser):
+    """Text of an HTML fragment; the contents of script/style are dropped."""
+
+    _SKIP: Final = frozenset({"script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in ("br", "p") and self.parts:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _plain_text(value: str | None) -> str | None:
+    """Summary as plain text: tags stripped, entities decoded, whitespace collapsed."""
+    if value is None:
+        return None
+    collector = _TextCollector()
+    collector.feed(value)
+    collector.close()
+    text = " ".join("".join(collector.parts).split())
+    return text or None

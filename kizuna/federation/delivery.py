@@ -1,0 +1,221 @@
+"""Delivery workers: lease due rows, sign and POST, record the outcome.
+
+Retries back off exponentially with jitter for about a week (Mastodon retries for days);
+410 and other permanent 4xx stop at once; 429 honours Retry-After. A domain failing for a
+day is marked unavailable: its deliveries wait, and one probe an hour tests it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from kizuna.activitypub.errors import FetchError
+from kizuna.federation.client import FederationClient, RequestSigner
+from kizuna.federation.signatures import load_private_key_pem
+from kizuna.outbox.urls import instance_urls, user_urls
+from kizuna.storage import queue
+from kizuna.storage.engine import Database
+from kizuna.storage.models import Account
+
+logger = logging.getLogger(__name__)
+
+GIVE_UP_AFTER = timedelta(days=7)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY_GAP = timedelta(hours=6)
+UNAVAILABLE_AFTER = timedelta(days=1)
+PROBE_EVERY = timedelta(hours=1)
+LEASE = timedelta(minutes=2)
+PER_DOMAIN = 4
+PERMANENT_4XX_EXCEPT = frozenset({408, 429})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """30 s, 1 min, 2 min … capped at 6 h, each ±20 % so a recovering peer is not stampeded."""
+    gap = min(FIRST_RETRY * (1 << min(attempts, 20)), MAX_RETRY_GAP)
+    return gap * rng.uniform(0.8, 1.2)
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return timedelta(seconds=min(int(value), 86400))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    state: str  # delivered | pending | failed | gone
+    status: int | None
+    error: str | None
+    next_attempt_at: datetime | None = None
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        client: FederationClient,
+        *,
+        base_url: str,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        batch: int = 64,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.base_url = base_url
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+        self._signers: dict[int, RequestSigner] = {}
+        self._domain_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PER_DOMAIN)
+        )
+
+    def _signer(self, account: Account) -> RequestSigner:
+        signer = self._signers.get(account.id)
+        if signer is None:
+            assert account.private_key_pem is not None, "only local actors send"
+            urls = (
+                instance_urls(self.base_url)
+                if account.actor_type == "Application"
+                else user_urls(self.base_url, account.username)
+            )
+            signer = RequestSigner(
+                key_id=urls.key_id, private_key=load_private_key_pem(account.private_key_pem)
+            )
+            self._signers[account.id] = signer
+        return signer
+
+    async def run_single_cycle(self) -> int:
+        """Deliver what is due now; returns how many deliveries were attempted."""
+        now = self.clock()
+        async with self.db.begin() as session:
+            claimed = await queue.claim_deliveries(
+                session,
+                owner=secrets.token_hex(8),
+                now=now,
+                lease_until=now + LEASE,
+                limit=self.batch,
+            )
+        if claimed:
+            await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await self.run_single_cycle()
+            except Exception:
+                logger.exception("delivery cycle failed")
+                done = 0
+            if done:
+                continue
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
+            await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _deliver(self, item: queue.ClaimedDelivery) -> None:
+        delivery = item.delivery
+        now = self.clock()
+        async with self.db.begin() as session:
+            peer = await queue.peer(session, delivery.domain, now)
+            if peer.unavailable and peer.next_probe_at and peer.next_probe_at > now:
+                await queue.defer_domain(session, delivery.id, peer.next_probe_at)
+                return
+        async with self._domain_slots[delivery.domain]:
+            outcome = await self._attempt(item)
+        await self._record(item, outcome)
+
+    async def _attempt(self, item: queue.ClaimedDelivery) -> Outcome:
+        delivery, body = item.delivery, item.activity.raw
+        now = self.clock()
+        try:
+            result = await self.client.post_signed(
+                delivery.inbox_url, _encode(body), self._signer(item.sender)
+            )
+        except FetchError as exc:
+            return self._retry(delivery.attempts, delivery.created_at, None, str(exc), None)
+        status = result.status
+        if 200 <= status < 300:
+            return Outcome(state="delivered", status=status, error=None)
+        if status == 410:
+            return Outcome(state="gone", status=status, error="the inbox is gone (410)")
+        if 400 <= status < 500 and status not in PERMANENT_4XX_EXCEPT:
+            return Outcome(state="failed", status=status, error=result.body[:500] or None)
+        wait = retry_after(result.retry_after, now) if status == 429 else None
+        return self._retry(delivery.attempts, delivery.created_at, status, result.body[:500], wait)
+
+    def _retry(
+        self,
+        attempts: int,
+        created_at: datetime,
+        status: int | None,
+        error: str | None,
+        wait: timedelta | None,
+    ) -> Outcome:
+        now = self.clock()
+        if now - created_at > GIVE_UP_AFTER:
+            return Outcome(state="failed", status=status, error=f"gave up after a week: {error}")
+        at = now + (wait if wait is not None else backoff(attempts, self.rng))
+        return Outcome(state="pending", status=status, error=error, next_attempt_at=at)
+
+    async def _record(self, item: queue.ClaimedDelivery, outcome: Outcome) -> None:
+        now = self.clock()
+        domain = item.delivery.domain
+        async with self.db.begin() as session:
+            await queue.settle_delivery(
+                session,
+                item.delivery.id,
+                state=outcome.state,
+                now=now,
+                status=outcome.status,
+                error=outcome.error,
+                next_attempt_at=outcome.next_attempt_at,
+            )
+            peer = await queue.peer(session, domain, now)
+            if outcome.state == "pending" and outcome.status != 429:
+                peer.failing_since = peer.failing_since or now
+                if now - peer.failing_since >= UNAVAILABLE_AFTER:
+                    if not peer.unavailable:
+                        logger.warning(
+                            "%s failing since %s: marked unavailable", domain, peer.failing_since
+                        )
+                    peer.unavailable = True
+                    peer.next_probe_at = now + PROBE_EVERY
+            elif outcome.state in ("delivered", "failed", "gone") and outcome.status is not None:
+                if peer.unavailable:
+                    logger.info("%s answers again: available", domain)
+                peer.failing_since = None
+                peer.unavailable = False
+                peer.next_probe_at = None
+                if outcome.state == "delivered":
+                    peer.last_success_at = now
+            peer.updated_at = now
+
+
+def _encode(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

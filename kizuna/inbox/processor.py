@@ -1,0 +1,245 @@
+"""Turns stored inbox activities into state: follows, posts, deletions. Idempotent.
+
+Each activity is leased, dispatched by type, and marked processed; a handler that fails is
+retried a few times (`queue.MAX_INBOX_ATTEMPTS`) with its error kept on the row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from kizuna.activitypub.errors import ApError
+from kizuna.activitypub.objects import (
+    Delete,
+    Follow,
+    ObjectActivity,
+    Response,
+    Undo,
+    parse_activity,
+    parse_note,
+)
+from kizuna.config import Config
+from kizuna.errors import KizunaError
+from kizuna.outbox.sender import Outbox
+from kizuna.services.accounts import utcnow
+from kizuna.storage import queue, repo
+from kizuna.storage.engine import Database, Session
+from kizuna.storage.models import Account, InboxActivity, Post, PostMention, PostTag
+from kizuna.storage.models import Follow as FollowRow
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_CONTENT = 100_000
+
+
+def _host(url: str | None) -> str:
+    return (urlsplit(url or "").hostname or "").lower()
+
+
+def _parse_time(value: str | None, fallback: datetime) -> datetime:
+    if not value:
+        return fallback
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class InboxProcessor:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 64,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.outbox = outbox
+        self.clock = clock
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+
+    async def run_single_cycle(self) -> int:
+        now = self.clock()
+        async with self.db.begin() as session:
+            rows = await queue.claim_inbox(
+                session,
+                owner=secrets.token_hex(8),
+                now=now,
+                lease_until=now + LEASE,
+                limit=self.batch,
+            )
+        for row in rows:
+            error = None
+            try:
+                async with self.db.begin() as session:
+                    await self.dispatch(session, row)
+            except (ApError, KizunaError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                logger.info("inbox %s %s refused: %s", row.activity_type, row.activity_id, exc)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                logger.exception("inbox %s %s failed", row.activity_type, row.activity_id)
+            async with self.db.begin() as session:
+                await queue.settle_inbox(session, row.id, now=self.clock(), error=error)
+        if rows:
+            self.outbox.wake()
+        return len(rows)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await self.run_single_cycle()
+            except Exception:
+                logger.exception("inbox cycle failed")
+                done = 0
+            if done:
+                continue
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
+            await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def dispatch(self, session: Session, row: InboxActivity) -> None:
+        actor = await repo.get_account_by_uri(session, row.actor_uri)
+        if actor is None:
+            raise KizunaError(f"unknown sender {row.actor_uri}")
+        activity = parse_activity(row.raw)
+        match activity:
+            case Follow():
+                await self.handle_follow(session, actor, activity)
+            case Response():
+                await self.handle_response(session, actor, activity)
+            case Undo():
+                await self.handle_undo(session, actor, activity)
+            case ObjectActivity(kind="Create"):
+                await self.handle_create(session, actor, activity)
+            case ObjectActivity(kind="Update"):
+                await self.handle_update(session, actor, activity)
+            case Delete():
+                await self.handle_delete(session, actor, activity)
+            case _:
+                logger.debug("ignoring %s %s", row.activity_type, row.activity_id)
+
+    async def handle_follow(self, session: Session, actor: Account, follow: Follow) -> None:
+        target = await repo.get_account_by_uri(session, follow.object)
+        if target is None or not target.is_local or target.actor_type == "Application":
+            return  # not one of ours: nothing to accept
+        existing = await repo.get_follow(session, actor.id, target.id)
+        if existing is None:
+            existing = await repo.add_follow(
+                session,
+                FollowRow(
+                    account_id=actor.id,
+                    target_account_id=target.id,
+                    state="pending" if target.locked else "accepted",
+                    uri=follow.id,
+                    created_at=self.clock(),
+                ),
+            )
+        else:
+            existing.uri = follow.id
+        if existing.state == "accepted":
+            # Also on a repeated Follow: the first Accept may have been lost (Mastodon resends).
+            await self.outbox.send_accept(session, target, actor, follow.raw)
+
+    async def handle_response(self, session: Session, actor: Account, response: Response) -> None:
+        follow = await repo.get_follow_by_uri(session, response.follow_id or "")
+        if follow is None and response.follow_actor:
+            local = await repo.get_account_by_uri(session, response.follow_actor)
+            if local is not None:
+                follow = await repo.get_follow(session, local.id, actor.id)
+        if follow is None or follow.target_account_id != actor.id:
+            return  # not a follow of ours towards this actor
+        if response.kind == "Accept":
+            follow.state = "accepted"
+        else:
+            await session.delete(follow)
+
+    async def handle_undo(self, session: Session, actor: Account, undo: Undo) -> None:
+        if undo.object_type == "Follow":
+            follow = await repo.get_follow_by_uri(session, undo.object_id or "")
+            if follow is None and undo.object is not None:
+                target_uri = undo.object.get("object")
+                target = await repo.get_account_by_uri(session, str(target_uri))
+                if target is not None:
+                    follow = await repo.get_follow(session, actor.id, target.id)
+            if follow is not None and follow.account_id == actor.id:
+                await session.delete(follow)
+
+    async def handle_create(
+        self, session: Session, actor: Account, activity: ObjectActivity
+    ) -> None:
+        doc = activity.object
+        if doc is None:
+            return  # a bare id: fetching objects by reference comes with threads
+        note = parse_note(doc, followers_url=actor.followers_url)
+        if _host(note.id) != _host(actor.uri) or note.attributed_to != actor.uri:
+            raise KizunaError(f"{actor.uri} cannot create {note.id}")
+        if await repo.get_post_by_uri(session, note.id) is not None:
+            return  # already have it (re-delivery, or via another inbox)
+        parent = await repo.get_post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
+        post = Post(
+            uri=note.id,
+            url=note.url,
+            account_id=actor.id,
+            local=False,
+            content_source="",
+            content_html=note.content_html,
+            summary=note.summary or "",
+            sensitive=note.sensitive,
+            visibility=note.visibility,
+            language=(note.language or "")[:16] or None,
+            in_reply_to_uri=note.in_reply_to,
+            in_reply_to_id=parent.id if parent else None,
+            created_at=_parse_time(note.published, self.clock()),
+        )
+        session.add(post)
+        await session.flush()
+        await self._link(session, post, note.mentions, note.hashtags)
+
+    async def _link(
+        self,
+        session: Session,
+        post: Post,
+        mentions: tuple[tuple[str, str], ...],
+        hashtags: tuple[str, ...],
+    ) -> None:
+        hrefs = [href for href, _ in mentions]
+        for account in await repo.get_accounts_by_uris(session, hrefs):
+            session.add(PostMention(post_id=post.id, account_id=account.id))
+        for tag in dict.fromkeys(t[:255] for t in hashtags):
+            session.add(PostTag(post_id=post.id, tag=tag))
+        await session.flush()
+
+    async def handle_update(
+        self, session: Session, actor: Account, activity: ObjectActivity
+    ) -> None:
+        doc = activity.object
+        if doc is None or doc.get("type") not in ("Note", "Article", "Page", "Question"):
+            return  # actor updates are refreshed by lookup; other objects are not ours to keep
+        note = parse_note(doc, followers_url=actor.followers_url)
+        post = await repo.get_post_by_uri(session, note.id)
+        if post is None or post.account_id != actor.id:
+            return
+        post.content_html = note.content_html
+        post.summary = note.summary or ""
+        post.sensitive = note.sensitive
+        post.updated_at = _parse_time(note.updated, self.clock())
+
+    async def handle_delete(self, session: Session, actor: Account, delete: Delete) -> None:
+        if delete.is_actor_deletion:
+            return  # account deletion arrives with moderation
+        post = await repo.get_post_by_uri(session, delete.object_id)
+        if post is not None and post.account_id == actor.id:
+            await repo.delete_post(session, post.id)

@@ -1,0 +1,144 @@
+"""Local actions become activities queued for delivery, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from kizuna.activitypub.activities import (
+    accept_json,
+    delete_note_json,
+    follow_json,
+    reject_json,
+    undo_json,
+)
+from kizuna.activitypub.notes import create_json
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.config import Config
+from kizuna.outbox.service import PublishingService
+from kizuna.outbox.urls import instance_urls, user_urls
+from kizuna.storage import queue, repo
+from kizuna.storage.engine import Session
+from kizuna.storage.ids import new_id
+from kizuna.storage.models import Account, Follow, OutboxActivity, Post
+
+
+def _inbox_of(account: Account) -> tuple[str, str] | None:
+    inbox = account.inbox_url
+    return (inbox, account.domain) if inbox and not account.is_local else None
+
+
+def _shared_inbox_of(account: Account) -> tuple[str, str] | None:
+    """Posts go to a server once: receivers fan out by addressing (to/cc, mentions)."""
+    inbox = account.shared_inbox_url or account.inbox_url
+    return (inbox, account.domain) if inbox and not account.is_local else None
+
+
+class Outbox:
+    def __init__(
+        self,
+        config: Config,
+        publishing: PublishingService,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.publishing = publishing
+        self.clock = clock
+        self._wake: list[Callable[[], None]] = []
+
+    def on_enqueue(self, callback: Callable[[], None]) -> None:
+        """Delivery workers in this process wake on new rows instead of polling."""
+        self._wake.append(callback)
+
+    def wake(self) -> None:
+        for callback in self._wake:
+            callback()
+
+    def actor_id(self, account: Account) -> str:
+        base = self.config.base_url
+        if account.actor_type == "Application":
+            return instance_urls(base).id
+        return user_urls(base, account.username).id
+
+    async def enqueue(
+        self,
+        session: Session,
+        sender: Account,
+        doc: JsonObject,
+        targets: Iterable[tuple[str, str]],
+        *,
+        post_id: int | None = None,
+    ) -> int:
+        wanted = [t for t in targets if t[1] and t[1] != self.config.domain]
+        if not wanted:
+            return 0
+        activity = OutboxActivity(
+            activity_id=doc["id"],
+            activity_type=doc["type"],
+            account_id=sender.id,
+            post_id=post_id,
+            raw=doc,
+            created_at=self.clock(),
+        )
+        return await queue.add_outbox_activity(session, activity, wanted, self.clock())
+
+    async def send_follow(
+        self, session: Session, follow: Follow, follower: Account, target: Account
+    ) -> None:
+        actor = self.actor_id(follower)
+        follow.uri = f"{actor}#follows/{follow.id}"
+        doc = follow_json(id=follow.uri, actor=actor, object=target.uri)
+        await self.enqueue(session, follower, doc, filter(None, [_inbox_of(target)]))
+
+    async def send_undo_follow(
+        self, session: Session, follow: Follow, follower: Account, target: Account
+    ) -> None:
+        actor = self.actor_id(follower)
+        follow_doc = follow_json(
+            id=follow.uri or f"{actor}#follows/{follow.id}", actor=actor, object=target.uri
+        )
+        doc = undo_json(id=f"{follow_doc['id']}/undo", actor=actor, object=follow_doc)
+        await self.enqueue(session, follower, doc, filter(None, [_inbox_of(target)]))
+
+    async def send_accept(
+        self,
+        session: Session,
+        target: Account,
+        follower: Account,
+        follow_doc: JsonObject,
+        *,
+        accept: bool = True,
+    ) -> None:
+        actor = self.actor_id(target)
+        build = accept_json if accept else reject_json
+        kind = "accepts" if accept else "rejects"
+        doc = build(id=f"{actor}#{kind}/follows/{new_id()}", actor=actor, follow=follow_doc)
+        await self.enqueue(session, target, doc, filter(None, [_inbox_of(follower)]))
+
+    async def post_targets(self, session: Session, post: Post) -> list[tuple[str, str]]:
+        targets = (
+            []
+            if post.visibility == "direct"
+            else await repo.follower_inboxes(session, post.account_id)
+        )
+        mentioned = await repo.mentions_for_posts(session, [post.id])
+        targets += [t for t in map(_shared_inbox_of, mentioned[post.id]) if t is not None]
+        return targets
+
+    async def send_create(self, session: Session, post: Post) -> int:
+        (view,) = await self.publishing.note_views(session, [post])
+        doc = create_json(view)
+        targets = await self.post_targets(session, post)
+        return await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+
+    async def send_delete(self, session: Session, post: Post) -> int:
+        (view,) = await self.publishing.note_views(session, [post])
+        targets = await self.post_targets(session, post)
+        doc = delete_note_json(
+            id=f"{view.id}#delete",
+            actor=view.attributed_to,
+            note_id=view.id,
+            to=["https://www.w3.org/ns/activitystreams#Public"],
+            cc=[],
+        )
+        return await self.enqueue(session, post.account, doc, targets)

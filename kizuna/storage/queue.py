@@ -1,0 +1,218 @@
+"""The delivery queue: outbox activities, one delivery row per target inbox, leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, PeerDomain
+
+MAX_INBOX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedDelivery:
+    delivery: Delivery
+    activity: OutboxActivity
+    sender: Account
+
+
+async def add_outbox_activity(
+    session: AsyncSession,
+    activity: OutboxActivity,
+    targets: Iterable[tuple[str, str]],
+    now: datetime,
+    *,
+    priority: int = 0,
+) -> int:
+    """Store the activity and a pending delivery per (inbox_url, domain); returns their count.
+
+    Called inside the caller's transaction, so a post and its deliveries commit together.
+    """
+    session.add(activity)
+    await session.flush()
+    rows = [
+        Delivery(
+            outbox_activity_id=activity.id,
+            inbox_url=inbox,
+            domain=domain,
+            state="pending",
+            priority=priority,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for inbox, domain in dict.fromkeys(targets)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return len(rows)
+
+
+async def claim_deliveries(
+    session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
+) -> list[ClaimedDelivery]:
+    """Lease up to `limit` due deliveries for `owner` (a token unique to this claim).
+
+    One conditional UPDATE: a row another worker leased meanwhile fails the re-checked WHERE
+    (PostgreSQL re-evaluates it on the locked row; SQLite runs the statement under its write
+    lock), so no delivery is claimed twice. SKIP LOCKED spares PostgreSQL the waiting.
+    """
+    free = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
+    due = (
+        select(Delivery.id)
+        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, free)
+        .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()), free)
+        .values(lease_until=lease_until, lease_owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+    stmt = (
+        select(Delivery, OutboxActivity, Account)
+        .join(OutboxActivity, OutboxActivity.id == Delivery.outbox_activity_id)
+        .join(Account, Account.id == OutboxActivity.account_id)
+        .where(Delivery.lease_owner == owner)
+    )
+    return [
+        ClaimedDelivery(delivery=d, activity=a, sender=s)
+        for d, a, s in (await session.execute(stmt)).all()
+    ]
+
+
+async def settle_delivery(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    state: str,
+    now: datetime,
+    status: int | None,
+    error: str | None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    values: dict[str, object] = {
+        "state": state,
+        "attempts": Delivery.attempts + 1,
+        "last_status": status,
+        "last_error": error[:2000] if error else None,
+        "lease_until": None,
+        "lease_owner": None,
+    }
+    if state == "pending":
+        assert next_attempt_at is not None
+        values.update(next_attempt_at=next_attempt_at, priority=1)
+    else:
+        values["finished_at"] = now
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def defer_domain(session: AsyncSession, delivery_id: int, until: datetime) -> None:
+    """Leave a delivery untried while its domain is unavailable (no attempt counted)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(next_attempt_at=until, lease_until=None, lease_owner=None, priority=1)
+    )
+
+
+async def peer(session: AsyncSession, domain: str, now: datetime) -> PeerDomain:
+    row = await session.get(PeerDomain, domain)
+    if row is not None:
+        return row
+    try:
+        async with session.begin_nested():
+            row = PeerDomain(domain=domain, updated_at=now, unavailable=False)
+            session.add(row)
+    except IntegrityError:
+        row = await session.get(PeerDomain, domain)
+        assert row is not None
+    return row
+
+
+async def delivery_counts(
+    session: AsyncSession, post_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Per post: how many target inboxes are in each state (for the author's view)."""
+    result: dict[int, dict[str, int]] = {post_id: {} for post_id in post_ids}
+    if not post_ids:
+        return result
+    stmt = (
+        select(OutboxActivity.post_id, Delivery.state, func.count())
+        .join(Delivery, Delivery.outbox_activity_id == OutboxActivity.id)
+        .where(OutboxActivity.post_id.in_(post_ids), OutboxActivity.activity_type == "Create")
+        .group_by(OutboxActivity.post_id, Delivery.state)
+    )
+    for post_id, state, count in (await session.execute(stmt)).all():
+        if post_id is not None:
+            result[post_id][state] = int(count)
+    return result
+
+
+async def failed_deliveries(session: AsyncSession, post_id: int) -> list[Delivery]:
+    stmt = (
+        select(Delivery)
+        .join(OutboxActivity, OutboxActivity.id == Delivery.outbox_activity_id)
+        .where(
+            OutboxActivity.post_id == post_id,
+            or_(
+                Delivery.state.in_(("failed", "gone")),
+                and_(Delivery.state == "pending", Delivery.attempts > 0),
+            ),
+        )
+        .order_by(Delivery.domain)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def pending_count(session: AsyncSession) -> int:
+    stmt = select(func.count()).select_from(Delivery).where(Delivery.state == "pending")
+    return int(await session.scalar(stmt) or 0)
+
+
+async def claim_inbox(
+    session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
+) -> list[InboxActivity]:
+    """Lease received activities for processing, oldest first (same claim as deliveries)."""
+    free = or_(InboxActivity.lease_until.is_(None), InboxActivity.lease_until < now)
+    due = (
+        select(InboxActivity.id)
+        .where(
+            InboxActivity.processed_at.is_(None), InboxActivity.attempts < MAX_INBOX_ATTEMPTS, free
+        )
+        .order_by(InboxActivity.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    await session.execute(
+        update(InboxActivity)
+        .where(InboxActivity.id.in_(due.scalar_subquery()), free)
+        .values(lease_until=lease_until, lease_owner=owner, attempts=InboxActivity.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    stmt = (
+        select(InboxActivity).where(InboxActivity.lease_owner == owner).order_by(InboxActivity.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def settle_inbox(
+    session: AsyncSession, activity_id: int, *, now: datetime, error: str | None
+) -> None:
+    """Processed (error None), or left for a retry with the error noted."""
+    values: dict[str, object] = {"lease_until": None, "lease_owner": None, "error": error}
+    if error is None:
+        values["processed_at"] = now
+    await session.execute(
+        update(InboxActivity).where(InboxActivity.id == activity_id).values(**values)
+    )
