@@ -20,6 +20,7 @@ from kizuna.lab import run_lab
 from kizuna.services.container import Services
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
+from kizuna.web.access_log import KizunaAccessLogger
 
 
 class CliError(Exception):
@@ -145,7 +146,13 @@ def _serve(config: Config) -> int:
         "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
         flush=True,
     )
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    web.run_app(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        print=None,
+        access_log_class=KizunaAccessLogger,
+    )
     return 0
 
 

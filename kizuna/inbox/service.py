@@ -18,10 +18,11 @@ from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.signatures import key_id_of, verify_request
+from kizuna.inbox.writer import InboxWriter
 from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
-from kizuna.storage.models import InboxActivity
+from kizuna.storage.ids import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +92,37 @@ class InboxService:
         self.config = config
         self.keyring = keyring
         self.clock = clock
+        self.writer = InboxWriter(db)
+        self._recipients: dict[str, int] = {}
+        base = urlsplit(config.base_url)
+        self._own_hosts = {config.domain, base.netloc.lower(), (base.hostname or "").lower()}
+
+    async def _recipient_id(self, username: str) -> int:
+        """Local inbox owners, cached: the hot path should not load whole account rows."""
+        cached = self._recipients.get(username.casefold())
+        if cached is not None:
+            return cached
+        async with self.db.begin() as session:
+            account = await repo.get_account_by_username(session, username.casefold())
+        instance = username == self.config.domain
+        if account is None or (account.actor_type == "Application") != instance:
+            raise NotFoundError(f"no inbox for {username}")
+        if len(self._recipients) < 10_000:
+            self._recipients[username.casefold()] = account.id
+        return account.id
+
+    def _check_host(self, headers: Mapping[str, str]) -> None:
+        """A signature made for another server's inbox must not be replayed to ours."""
+        host = next((v for k, v in headers.items() if k.lower() == "host"), "").lower()
+        if host not in self._own_hosts:
+            raise SignatureError(f"the request was addressed to {host[:100]!r}, not to us")
 
     async def verify(
         self, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None
     ) -> Signer:
         """Raises SignatureError (401). A failed check with a cached key refetches it once."""
         scheme, key_id = key_id_of(headers)
+        self._check_host(headers)
         url = self.config.base_url + path_qs
         payload = body if body is not None else b""
         resolved = await self.keyring.get(key_id)
@@ -147,27 +173,20 @@ class InboxService:
             raise ForbiddenError(
                 f"{host_of(actor)} cannot send activities with ids on another host"
             )
-        async with self.db.begin() as session:
-            recipient_id = None
-            if recipient is not None:
-                account = await repo.get_account_by_username(session, recipient.casefold())
-                instance = recipient == self.config.domain
-                if account is None or (account.actor_type == "Application") != instance:
-                    raise NotFoundError(f"no inbox for {recipient}")
-                recipient_id = account.id
-            stored = await repo.add_inbox_activity(
-                session,
-                InboxActivity(
-                    activity_id=activity_id,
-                    activity_type=kind,
-                    actor_uri=actor,
-                    signer_key_id=signer.key_id,
-                    recipient_id=recipient_id,
-                    raw=doc,
-                    received_at=self.clock(),
-                    attempts=0,
-                ),
-            )
+        recipient_id = await self._recipient_id(recipient) if recipient is not None else None
+        stored = await self.writer.store(
+            {
+                "id": new_id(),
+                "activity_id": activity_id,
+                "activity_type": kind,
+                "actor_uri": actor,
+                "signer_key_id": signer.key_id,
+                "recipient_id": recipient_id,
+                "raw": doc,
+                "received_at": self.clock(),
+                "attempts": 0,
+            }
+        )
         if not stored:
             logger.info("duplicate %s %s from %s", kind, activity_id, host_of(actor))
         return Received(activity_id=activity_id, duplicate=not stored)

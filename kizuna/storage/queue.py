@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,3 +218,22 @@ async def settle_inbox(
     await session.execute(
         update(InboxActivity).where(InboxActivity.id == activity_id).values(**values)
     )
+
+
+async def insert_inbox_batch(session: AsyncSession, rows: list[dict[str, object]]) -> set[str]:
+    """Insert many received activities in one statement; returns the ids that were new.
+
+    ON CONFLICT DO NOTHING … RETURNING (PostgreSQL, SQLite ≥ 3.35): a re-delivery costs
+    no savepoint and no error, and the unique index still decides across processes.
+    """
+    if not rows:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # executemany form: compiled once and cached, batched by SQLAlchemy's insertmanyvalues.
+    stmt = (
+        insert(InboxActivity)
+        .on_conflict_do_nothing(index_elements=["activity_id"])
+        .returning(InboxActivity.activity_id)
+    )
+    return set((await session.scalars(stmt, rows)).all())

@@ -15,7 +15,6 @@ from kizuna.errors import ConflictError
 from kizuna.storage.models import (
     Account,
     Follow,
-    InboxActivity,
     InstanceSetting,
     LoginSession,
     PeerDomain,
@@ -421,21 +420,6 @@ async def tags_for_posts(session: AsyncSession, post_ids: Sequence[int]) -> dict
 
 
 # --- inbox and peers ----------------------------------------------------------------------
-
-
-async def add_inbox_activity(session: AsyncSession, activity: InboxActivity) -> bool:
-    """Store once per activity id; False when it was already there (a re-delivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(activity)
-    except IntegrityError:
-        return False
-    return True
-
-
-async def get_inbox_activity(session: AsyncSession, activity_id: str) -> InboxActivity | None:
-    stmt = select(InboxActivity).where(InboxActivity.activity_id == activity_id)
-    return (await session.scalars(stmt)).first()
 
 
 async def get_account_by_key_id(session: AsyncSession, key_id: str) -> Account | None:

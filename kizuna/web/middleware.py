@@ -79,6 +79,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(CSRF_EXEMPT_PREFIXES) and request.method != "GET":
+        return await handler(request)  # server-to-server: signed, and never gets a cookie
     secret = request.app[secret_key]
     cookie = request.cookies.get(CSRF_COOKIE)
     new_cookie = None
@@ -86,7 +88,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         cookie = new_cookie = secrets.token_urlsafe(32)
     expected = csrf_token_for(secret, cookie)
     request[csrf_key] = expected
-    if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
+    if request.method in UNSAFE_METHODS:
         sent = request.headers.get("X-CSRF-Token")
         if sent is None:
             form = await request.post()

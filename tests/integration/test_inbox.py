@@ -267,3 +267,29 @@ async def test_ed25519_key_from_assertion_method_accepted(network: Network) -> N
     tampered = body.replace(b"Follow", b"Fellow")
     response = await b.browser.post(INBOX, data=tampered, headers=headers)
     assert response.status == 401
+
+
+async def test_burst_of_activities_stored_once_each(
+    b_and_mastodon: tuple[Instance, FakeMastodon],
+) -> None:
+    """Concurrent deliveries share one commit; repeats inside a batch still count once."""
+    b, peer = b_and_mastodon
+    docs = [peer.follow("https://b.test/users/bob", n) for n in range(40)]
+    results = await asyncio.gather(*(_deliver(b, peer, doc) for doc in docs + docs[:10]))
+    assert all(status == 202 for status, _ in results)
+    kinds = [json.loads(text)["status"] for _, text in results]
+    assert kinds.count("accepted") == 40
+    assert kinds.count("duplicate") == 10
+    assert len(await _stored(b)) == 40
+
+
+async def test_signature_for_another_host_is_refused(
+    b_and_mastodon: tuple[Instance, FakeMastodon],
+) -> None:
+    b, peer = b_and_mastodon
+    body = json.dumps(peer.follow("https://b.test/users/bob")).encode()
+    headers = peer.sign("https://evil.test/users/bob/inbox", body)  # valid, but for evil.test
+    response = await b.browser.post(INBOX, data=body, headers=headers)
+    assert response.status == 401
+    assert "addressed to 'evil.test'" in (await response.json())["error"]
+    assert await _stored(b) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ def _timestamp(params: dict[str, str], name: str) -> int | None:
     return int(params[name].split(".", 1)[0])  # draft-12 allows a decimal `expires`
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_cavage(value: str) -> CavageSignature:
     params = _parse_params(value)
     key_id = params.get("keyid", "")

@@ -69,4 +69,5 @@ def verify_request(
         public_key=public_key,
         now=now,
     )
+    # Parsed (and cached) once for key_id_of already; the caller chose the key by that id.
     return VerifiedSignature(scheme="cavage", key_id=parse_cavage(lowered["signature"]).key_id)
