@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 
 from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.objects import (
+    Announce,
     Delete,
     Follow,
+    Like,
     ObjectActivity,
     Response,
     Undo,
@@ -27,9 +29,9 @@ from kizuna.config import Config
 from kizuna.errors import KizunaError
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
-from kizuna.storage import queue, repo
+from kizuna.storage import interactions, queue, repo
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, InboxActivity, Post, PostMention, PostTag
+from kizuna.storage.models import Account, InboxActivity, Post, PostMention, PostTag, Reaction
 from kizuna.storage.models import Follow as FollowRow
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,10 @@ class InboxProcessor:
                 await self.handle_update(session, actor, activity)
             case Delete():
                 await self.handle_delete(session, actor, activity)
+            case Like():
+                await self.handle_like(session, actor, activity)
+            case Announce():
+                await self.handle_announce(session, actor, activity)
             case _:
                 logger.debug("ignoring %s %s", row.activity_type, row.activity_id)
 
@@ -146,6 +152,14 @@ class InboxProcessor:
                     uri=follow.id,
                     created_at=self.clock(),
                 ),
+            )
+            await interactions.notify(
+                session,
+                account_id=target.id,
+                kind="follow" if existing.state == "accepted" else "follow_request",
+                from_account_id=actor.id,
+                post_id=None,
+                now=self.clock(),
             )
         else:
             existing.uri = follow.id
@@ -176,6 +190,14 @@ class InboxProcessor:
                     follow = await repo.get_follow(session, actor.id, target.id)
             if follow is not None and follow.account_id == actor.id:
                 await session.delete(follow)
+        elif undo.object_type in ("Like", "EmojiReact") and undo.object_id:
+            reaction = await interactions.get_reaction_by_uri(session, undo.object_id)
+            if reaction is not None and reaction.account_id == actor.id:
+                await interactions.delete_reaction(session, reaction.id)
+        elif undo.object_type == "Announce" and undo.object_id:
+            boost = await repo.get_post_by_uri(session, undo.object_id)
+            if boost is not None and boost.account_id == actor.id and boost.reblog_of_id:
+                await repo.delete_post(session, boost.id)
 
     async def handle_create(
         self, session: Session, actor: Account, activity: ObjectActivity
@@ -207,6 +229,7 @@ class InboxProcessor:
         session.add(post)
         await session.flush()
         await self._link(session, post, note.mentions, note.hashtags)
+        await self._notify_create(session, actor, post, parent, note.mentions)
 
     async def _link(
         self,
@@ -221,6 +244,82 @@ class InboxProcessor:
         for tag in dict.fromkeys(t[:255] for t in hashtags):
             session.add(PostTag(post_id=post.id, tag=tag))
         await session.flush()
+
+    async def _notify_create(
+        self,
+        session: Session,
+        actor: Account,
+        post: Post,
+        parent: Post | None,
+        mentions: tuple[tuple[str, str], ...],
+    ) -> None:
+        told: set[int] = set()
+        if parent is not None and parent.account.is_local:
+            await interactions.notify(
+                session,
+                account_id=parent.account_id,
+                kind="reply",
+                from_account_id=actor.id,
+                post_id=post.id,
+                now=self.clock(),
+            )
+            told.add(parent.account_id)
+        for account in await repo.get_accounts_by_uris(session, [h for h, _ in mentions]):
+            if account.is_local and account.id not in told:
+                await interactions.notify(
+                    session,
+                    account_id=account.id,
+                    kind="mention",
+                    from_account_id=actor.id,
+                    post_id=post.id,
+                    now=self.clock(),
+                )
+                told.add(account.id)
+
+    async def handle_like(self, session: Session, actor: Account, like: Like) -> None:
+        post = await repo.get_post_by_uri(session, like.object_id)
+        if post is None:
+            return  # a like of something we never had
+        emoji = (like.content or "")[:255]
+        reaction = Reaction(
+            account_id=actor.id, post_id=post.id, emoji=emoji, uri=like.id, created_at=self.clock()
+        )
+        if await interactions.add_reaction(session, reaction) and post.account.is_local:
+            await interactions.notify(
+                session,
+                account_id=post.account_id,
+                kind="like",
+                from_account_id=actor.id,
+                post_id=post.id,
+                now=self.clock(),
+            )
+
+    async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
+        original = await repo.get_post_by_uri(session, announce.object_id)
+        if original is None or original.visibility not in ("public", "unlisted"):
+            return  # boosts of posts we do not have are fetched once threads fetch objects
+        if await repo.get_post_by_uri(session, announce.id) is not None:
+            return
+        boost = Post(
+            uri=announce.id,
+            url=None,
+            account_id=actor.id,
+            local=False,
+            visibility="public",
+            reblog_of_id=original.id,
+            created_at=_parse_time(announce.published, self.clock()),
+        )
+        session.add(boost)
+        await session.flush()
+        if original.account.is_local:
+            await interactions.notify(
+                session,
+                account_id=original.account_id,
+                kind="boost",
+                from_account_id=actor.id,
+                post_id=original.id,
+                now=self.clock(),
+            )
 
     async def handle_update(
         self, session: Session, actor: Account, activity: ObjectActivity

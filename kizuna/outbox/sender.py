@@ -7,8 +7,10 @@ from datetime import datetime
 
 from kizuna.activitypub.activities import (
     accept_json,
+    announce_json,
     delete_note_json,
     follow_json,
+    like_json,
     reject_json,
     undo_json,
 )
@@ -20,7 +22,7 @@ from kizuna.outbox.urls import instance_urls, user_urls
 from kizuna.storage import queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
-from kizuna.storage.models import Account, Follow, OutboxActivity, Post
+from kizuna.storage.models import Account, Follow, OutboxActivity, Post, Reaction
 
 
 def _inbox_of(account: Account) -> tuple[str, str] | None:
@@ -123,6 +125,11 @@ class Outbox:
         )
         mentioned = await repo.mentions_for_posts(session, [post.id])
         targets += [t for t in map(_shared_inbox_of, mentioned[post.id]) if t is not None]
+        if post.in_reply_to_id is not None:
+            parent = await repo.get_post(session, post.in_reply_to_id)
+            parent_inbox = _shared_inbox_of(parent.account) if parent is not None else None
+            if parent_inbox is not None:
+                targets.append(parent_inbox)  # the author replied to hears of it
         return targets
 
     async def send_create(self, session: Session, post: Post) -> int:
@@ -142,3 +149,55 @@ class Outbox:
             cc=[],
         )
         return await self.enqueue(session, post.account, doc, targets)
+
+    async def send_like(
+        self, session: Session, reaction: Reaction, liker: Account, post: Post
+    ) -> None:
+        actor = self.actor_id(liker)
+        reaction.uri = f"{actor}#likes/{reaction.id}"
+        doc = like_json(id=reaction.uri, actor=actor, object_id=post.uri)
+        await self.enqueue(session, liker, doc, filter(None, [_shared_inbox_of(post.account)]))
+
+    async def send_undo_like(
+        self, session: Session, reaction: Reaction, liker: Account, post: Post
+    ) -> None:
+        actor = self.actor_id(liker)
+        like = like_json(
+            id=reaction.uri or f"{actor}#likes/{reaction.id}", actor=actor, object_id=post.uri
+        )
+        doc = undo_json(id=f"{like['id']}/undo", actor=actor, object=like)
+        await self.enqueue(session, liker, doc, filter(None, [_shared_inbox_of(post.account)]))
+
+    def _announce(self, boost: Post, booster: Account, original: Post) -> JsonObject:
+        actor = self.actor_id(booster)
+        followers = user_urls(self.config.base_url, booster.username).followers
+        return announce_json(
+            id=f"{boost.uri}/activity",
+            actor=actor,
+            object_id=original.uri,
+            published=boost.created_at,
+            to=["https://www.w3.org/ns/activitystreams#Public"],
+            cc=[original.account.uri, followers],
+        )
+
+    async def _boost_targets(
+        self, session: Session, booster: Account, original: Post
+    ) -> list[tuple[str, str]]:
+        targets = await repo.follower_inboxes(session, booster.id)
+        author = _shared_inbox_of(original.account)
+        return targets + ([author] if author else [])
+
+    async def send_announce(
+        self, session: Session, boost: Post, booster: Account, original: Post
+    ) -> None:
+        doc = self._announce(boost, booster, original)
+        targets = await self._boost_targets(session, booster, original)
+        await self.enqueue(session, booster, doc, targets)
+
+    async def send_undo_announce(
+        self, session: Session, boost: Post, booster: Account, original: Post
+    ) -> None:
+        announce = self._announce(boost, booster, original)
+        doc = undo_json(id=f"{announce['id']}/undo", actor=announce["actor"], object=announce)
+        targets = await self._boost_targets(session, booster, original)
+        await self.enqueue(session, booster, doc, targets)

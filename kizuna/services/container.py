@@ -21,6 +21,7 @@ from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import instance_urls
 from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.follows import FollowService
+from kizuna.services.interactions import InteractionService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
 from kizuna.services.settings import SettingsService
@@ -48,6 +49,7 @@ class Services:
     outbox: Outbox
     delivery: DeliveryWorker
     processor: InboxProcessor
+    interactions: InteractionService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -86,6 +88,7 @@ class Services:
             outbox=outbox,
             delivery=delivery,
             processor=InboxProcessor(db, config, outbox),
+            interactions=InteractionService(db, config, outbox),
         )
 
     async def start(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,10 +21,10 @@ from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import tag_path
 from kizuna.services.accounts import utcnow
-from kizuna.storage import repo
+from kizuna.storage import interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
-from kizuna.storage.models import Account, Post
+from kizuna.storage.models import Account, Delivery, Post
 
 MAX_SUMMARY_CHARS = 100
 LANGUAGES = ("ja", "en", "ko", "zh")
@@ -59,6 +60,13 @@ async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
     return post.visibility == Visibility.PRIVATE and await repo.follows_accepted(
         session, viewer.id, post.account_id
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliverySummary:
+    counts: dict[str, int]
+    total: int
+    failures: list[Delivery]
 
 
 class PostService:
@@ -104,6 +112,7 @@ class PostService:
         summary: str = "",
         visibility: str = "public",
         language: str = "",
+        in_reply_to: int | None = None,
     ) -> Post:
         text = text.replace("\r\n", "\n").strip()
         summary = " ".join(summary.split())
@@ -112,6 +121,11 @@ class PostService:
         base = self.config.base_url
         post_id = new_id()
         async with self.db.begin() as session:
+            parent = None
+            if in_reply_to is not None:
+                parent = await repo.get_post(session, in_reply_to)
+                if parent is None or not await can_see(session, parent, author):
+                    raise NotFoundError("the post you reply to does not exist or is not visible")
             found = await repo.get_accounts_by_acct(
                 session, ((r.username.casefold(), r.domain or "") for r in refs)
             )
@@ -140,6 +154,8 @@ class PostService:
                 sensitive=bool(summary),
                 visibility=vis.value,
                 language=language or guess_language(text),
+                in_reply_to_id=parent.id if parent else None,
+                in_reply_to_uri=parent.uri if parent else None,
                 created_at=self.clock(),
             )
             await repo.add_post(
@@ -149,10 +165,47 @@ class PostService:
                 mention_ids={a.id for a in mentioned if a.id != author.id},
             )
             post.account = author
+            await self._notify(session, post, parent, mentioned)
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)
         self.outbox.wake()
         return post
+
+    async def _notify(
+        self, session: Session, post: Post, parent: Post | None, mentioned: list[Account]
+    ) -> None:
+        now = self.clock()
+        told: set[int] = set()
+        if parent is not None and parent.account.is_local:
+            await interactions.notify(
+                session,
+                account_id=parent.account_id,
+                kind="reply",
+                from_account_id=post.account_id,
+                post_id=post.id,
+                now=now,
+            )
+            told.add(parent.account_id)
+        for account in mentioned:
+            if account.is_local and account.id not in told:
+                await interactions.notify(
+                    session,
+                    account_id=account.id,
+                    kind="mention",
+                    from_account_id=post.account_id,
+                    post_id=post.id,
+                    now=now,
+                )
+                told.add(account.id)
+
+    async def delivery(self, post: Post) -> DeliverySummary | None:
+        """For the author: to how many servers the post went, and what failed."""
+        async with self.db.begin() as session:
+            counts = (await queue.delivery_counts(session, [post.id]))[post.id]
+            if not counts:
+                return None
+            failures = await queue.failed_deliveries(session, post.id)
+        return DeliverySummary(counts=counts, total=sum(counts.values()), failures=failures)
 
     async def get_visible(self, post_id: int, viewer: Account | None) -> Post:
         async with self.db.begin() as session:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kizuna.errors import NotFoundError
 from kizuna.services.posts import Visibility
-from kizuna.storage import repo
-from kizuna.storage.engine import Database
+from kizuna.storage import interactions, repo
+from kizuna.storage.engine import Database, Session
+from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Post
 
 PAGE_SIZE = repo.PAGE_SIZE
@@ -18,10 +19,14 @@ class Page:
     posts: list[Post]
     # max_id for the next (older) page; None at the end.
     next_max_id: int | None
+    # Likes, boosts, replies and the viewer's own state, by the id of the post shown.
+    stats: dict[int, PostStats] = field(default_factory=dict)
 
 
-def _page(posts: list[Post], limit: int) -> Page:
-    return Page(posts=posts, next_max_id=posts[-1].id if len(posts) == limit else None)
+async def _page(session: Session, posts: list[Post], limit: int, viewer: Account | None) -> Page:
+    shown = [p.reblog_of.id if p.reblog_of is not None else p.id for p in posts]
+    stats = await interactions.post_stats(session, shown, viewer.id if viewer else None)
+    return Page(posts=posts, next_max_id=posts[-1].id if len(posts) == limit else None, stats=stats)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,17 +46,19 @@ class TimelineService:
     async def home(self, viewer: Account, *, max_id: int | None = None) -> Page:
         async with self.db.begin() as session:
             posts = await repo.home_timeline(session, viewer.id, max_id=max_id)
-        return _page(posts, PAGE_SIZE)
+            return await _page(session, posts, PAGE_SIZE, viewer)
 
-    async def local(self, *, max_id: int | None = None) -> Page:
+    async def local(self, viewer: Account | None = None, *, max_id: int | None = None) -> Page:
         async with self.db.begin() as session:
             posts = await repo.public_timeline(session, local_only=True, max_id=max_id)
-        return _page(posts, PAGE_SIZE)
+            return await _page(session, posts, PAGE_SIZE, viewer)
 
-    async def tag(self, tag: str, *, max_id: int | None = None) -> Page:
+    async def tag(
+        self, tag: str, viewer: Account | None = None, *, max_id: int | None = None
+    ) -> Page:
         async with self.db.begin() as session:
             posts = await repo.tag_timeline(session, tag, max_id=max_id)
-        return _page(posts, PAGE_SIZE)
+            return await _page(session, posts, PAGE_SIZE, viewer)
 
     async def profile(
         self,
@@ -77,11 +84,12 @@ class TimelineService:
                 session, account.id, visibilities=visibilities, max_id=max_id
             )
             following, followers = await repo.follow_counts(session, account.id)
+            page = await _page(session, posts, PAGE_SIZE, viewer)
         return Profile(
             account=account,
             following=following,
             followers=followers,
             viewer_follows=viewer_follows,
             viewer_requested=follow is not None and follow.state == "pending",
-            page=_page(posts, PAGE_SIZE),
+            page=page,
         )

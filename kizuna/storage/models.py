@@ -160,10 +160,17 @@ class Post(Base):
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )
     in_reply_to_uri: Mapped[str | None] = mapped_column(String(2048))
+    # A boost is a post of its own pointing at the boosted one (Mastodon's reblog).
+    reblog_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(_tz())
     updated_at: Mapped[datetime | None] = mapped_column(_tz())
 
     account: Mapped[Account] = relationship(lazy="raise")
+    reblog_of: Mapped[Post | None] = relationship(
+        remote_side="Post.id", foreign_keys=[reblog_of_id], lazy="raise"
+    )
 
 
 class PostTag(Base):
@@ -288,6 +295,40 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
+class Reaction(Base):
+    """A like (emoji "") or an emoji reaction: one model, federated in each peer's dialect."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "post_id", "emoji", name="uq_reactions_once"),
+        Index("ix_reactions_post", "post_id", "emoji"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    emoji: Mapped[str] = mapped_column(String(255), default="")
+    # The Like activity's id, to match its Undo (ours or a peer's).
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_account_id", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # follow | follow_request | mention | reply | boost | like
+    kind: Mapped[str] = mapped_column(String(16))
+    from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+    from_account: Mapped[Account] = relationship(foreign_keys=[from_account_id], lazy="raise")
+    post: Mapped[Post | None] = relationship(lazy="raise")
+
+
 class InstanceSetting(Base):
     __tablename__ = "instance_settings"
 
@@ -303,10 +344,12 @@ __all__ = [
     "InboxActivity",
     "InstanceSetting",
     "LoginSession",
+    "Notification",
     "OutboxActivity",
     "PeerDomain",
     "Post",
     "PostMention",
     "PostTag",
+    "Reaction",
     "User",
 ]

@@ -25,6 +25,12 @@ from kizuna.storage.models import (
 )
 
 PAGE_SIZE = 40
+# A post card needs its author and, for a boost, the boosted post and its author: joined in
+# the same query (no N+1).
+POST_LOADS = (
+    joinedload(Post.account),
+    joinedload(Post.reblog_of).joinedload(Post.account),
+)
 
 # --- instance settings -----------------------------------------------------------------
 
@@ -204,7 +210,7 @@ async def add_post(
 
 
 async def get_post(session: AsyncSession, post_id: int) -> Post | None:
-    stmt = select(Post).where(Post.id == post_id).options(joinedload(Post.account))
+    stmt = select(Post).where(Post.id == post_id).options(*POST_LOADS)
     return (await session.scalars(stmt)).first()
 
 
@@ -237,7 +243,7 @@ async def count_local_posts(session: AsyncSession) -> int:
 async def _page(
     session: AsyncSession, where: ColumnElement[bool], max_id: int | None, limit: int
 ) -> list[Post]:
-    stmt = select(Post).options(joinedload(Post.account)).where(where)
+    stmt = select(Post).options(*POST_LOADS).where(where)
     if max_id is not None:
         stmt = stmt.where(Post.id < max_id)
     stmt = stmt.order_by(Post.id.desc()).limit(limit)
@@ -265,7 +271,7 @@ async def home_timeline(
 async def public_timeline(
     session: AsyncSession, *, local_only: bool, max_id: int | None, limit: int = PAGE_SIZE
 ) -> list[Post]:
-    where: ColumnElement[bool] = Post.visibility == "public"
+    where: ColumnElement[bool] = and_(Post.visibility == "public", Post.reblog_of_id.is_(None))
     if local_only:
         where = and_(where, Post.local.is_(True))
     return await _page(session, where, max_id, limit)
@@ -275,7 +281,7 @@ async def tag_timeline(
     session: AsyncSession, tag: str, *, max_id: int | None, limit: int = PAGE_SIZE
 ) -> list[Post]:
     tagged = select(PostTag.post_id).where(PostTag.tag == tag)
-    where = and_(Post.visibility == "public", Post.id.in_(tagged))
+    where = and_(Post.visibility == "public", Post.id.in_(tagged), Post.reblog_of_id.is_(None))
     return await _page(session, where, max_id, limit)
 
 
@@ -471,7 +477,7 @@ async def get_follow_by_uri(session: AsyncSession, uri: str) -> Follow | None:
 
 
 async def get_post_by_uri(session: AsyncSession, uri: str) -> Post | None:
-    stmt = select(Post).where(Post.uri == uri).options(joinedload(Post.account))
+    stmt = select(Post).where(Post.uri == uri).options(*POST_LOADS)
     return (await session.scalars(stmt)).first()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aiohttp import web
 
+from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.errors import ValidationError
-from kizuna.web.context import current_user, require_user, services
+from kizuna.web.context import current_user, parse_max_id, require_user, services
 from kizuna.web.forms import form_text
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
@@ -18,6 +21,7 @@ async def post_posts(request: web.Request) -> web.Response:
     user = require_user(request)
     svc = services(request)
     form = await request.post()
+    reply_to = form_text(form, "in_reply_to", 20)
     draft = {
         "content": form_text(form, "content", 5000),
         "summary": form_text(form, "summary", 1000),
@@ -31,13 +35,39 @@ async def post_posts(request: web.Request) -> web.Response:
             summary=draft["summary"],
             visibility=draft["visibility"],
             language=draft["language"],
+            in_reply_to=int(reply_to) if reply_to.isdigit() else None,
         )
     except ValidationError as exc:
         page = await svc.timelines.home(user.account)
         context = {**compose_context(), "page": page, "title": "Home"}
         context.update(error=str(exc), draft=draft)
         return render(request, "home.html", context, status=422)
+    if reply_to.isdigit():
+        raise web.HTTPSeeOther(f"/posts/{reply_to}")
     raise web.HTTPSeeOther("/")
+
+
+@routes.get("/posts/{post_id:[0-9]{1,19}}")
+async def get_post_by_id(request: web.Request) -> web.Response:
+    user = current_user(request)
+    post = await services(request).posts.get_visible(
+        int(request.match_info["post_id"]), user.account if user else None
+    )
+    raise web.HTTPFound(f"/@{post.account.acct}/{post.id}")
+
+
+@routes.post("/posts/{post_id:[0-9]{1,19}}/{action:like|unlike|boost|unboost}")
+async def post_interaction(request: web.Request) -> web.Response:
+    user = require_user(request)
+    svc = services(request).interactions
+    post_id = int(request.match_info["post_id"])
+    actions = {"like": svc.like, "unlike": svc.unlike, "boost": svc.boost, "unboost": svc.unboost}
+    await actions[request.match_info["action"]](user.account, post_id)
+    # Back to the page the button was on, if it was one of ours (never an open redirect).
+    back = urlsplit(request.headers.get("Referer", ""))
+    if back.netloc == request.host and back.path.startswith("/"):
+        raise web.HTTPSeeOther(back.path + (f"?{back.query}" if back.query else ""))
+    raise web.HTTPSeeOther(f"/posts/{post_id}")
 
 
 @routes.get("/@{username}/{post_id:[0-9]{1,19}}")
@@ -48,7 +78,29 @@ async def get_post(request: web.Request) -> web.Response:
     )
     if post.account.acct.casefold() != request.match_info["username"].casefold():
         raise web.HTTPNotFound()
-    return render(request, "post.html", {"post": post, "title": f"Post by @{post.account.acct}"})
+    svc = services(request)
+    viewer = user.account if user else None
+    ancestors, replies = await svc.interactions.thread(post, viewer)
+    stats = await svc.interactions.stats([*ancestors, post, *replies], viewer)
+    delivery = await svc.posts.delivery(post) if viewer and viewer.id == post.account_id else None
+    context = {
+        "post": post,
+        "ancestors": ancestors,
+        "replies": replies,
+        "stats": stats,
+        "delivery": delivery,
+        "max_chars": MAX_POST_CHARS,
+        "title": f"Post by @{post.account.acct}",
+    }
+    return render(request, "post.html", context)
+
+
+@routes.get("/notifications")
+async def get_notifications(request: web.Request) -> web.Response:
+    user = require_user(request)
+    max_id = parse_max_id(request)
+    items = await services(request).interactions.notifications(user.account, max_id=max_id)
+    return render(request, "notifications.html", {"items": items, "title": "Notifications"})
 
 
 @routes.post("/posts/{post_id:[0-9]{1,19}}/delete")

@@ -27,12 +27,16 @@ async def get_home(request: web.Request) -> web.Response:
 
 @routes.get("/public")
 async def get_public(request: web.Request) -> web.Response:
-    page = await services(request).timelines.local(max_id=parse_max_id(request))
+    user = current_user(request)
+    viewer = user.account if user else None
+    page = await services(request).timelines.local(viewer, max_id=parse_max_id(request))
     return render(request, "timeline.html", {"page": page, "title": "Local timeline"})
 
 
 @routes.get("/tags/{tag}")
 async def get_tag(request: web.Request) -> web.Response:
     tag = normalize_hashtag(request.match_info["tag"])
-    page = await services(request).timelines.tag(tag, max_id=parse_max_id(request))
+    user = current_user(request)
+    viewer = user.account if user else None
+    page = await services(request).timelines.tag(tag, viewer, max_id=parse_max_id(request))
     return render(request, "timeline.html", {"page": page, "title": f"#{tag}"})

@@ -1,0 +1,138 @@
+"""Liking and boosting posts, and the notifications they (and follows, replies) leave."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from kizuna.config import Config
+from kizuna.errors import NotFoundError, ValidationError
+from kizuna.outbox.sender import Outbox
+from kizuna.outbox.urls import status_url
+from kizuna.services.accounts import utcnow
+from kizuna.services.posts import can_see
+from kizuna.storage import interactions, repo
+from kizuna.storage.engine import Database, Session
+from kizuna.storage.ids import new_id
+from kizuna.storage.interactions import PostStats
+from kizuna.storage.models import Account, Notification, Post, Reaction
+
+
+class InteractionService:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.outbox = outbox
+        self.clock = clock
+
+    async def _target(self, session: Session, post_id: int, viewer: Account) -> Post:
+        post = await repo.get_post(session, post_id)
+        if post is not None and post.reblog_of is not None:
+            post = post.reblog_of  # acting on a boost acts on what was boosted
+        if post is None or not await can_see(session, post, viewer):
+            raise NotFoundError("this post does not exist or is not visible to you")
+        return post
+
+    async def like(self, account: Account, post_id: int) -> None:
+        async with self.db.begin() as session:
+            post = await self._target(session, post_id, account)
+            reaction = Reaction(
+                id=new_id(),
+                account_id=account.id,
+                post_id=post.id,
+                emoji="",
+                created_at=self.clock(),
+            )
+            if not await interactions.add_reaction(session, reaction):
+                return  # liked already
+            if not post.account.is_local:
+                await self.outbox.send_like(session, reaction, account, post)
+            else:
+                await interactions.notify(
+                    session,
+                    account_id=post.account_id,
+                    kind="like",
+                    from_account_id=account.id,
+                    post_id=post.id,
+                    now=self.clock(),
+                )
+        self.outbox.wake()
+
+    async def unlike(self, account: Account, post_id: int) -> None:
+        async with self.db.begin() as session:
+            post = await self._target(session, post_id, account)
+            reaction = await interactions.get_reaction(session, account.id, post.id)
+            if reaction is None:
+                return
+            if not post.account.is_local:
+                await self.outbox.send_undo_like(session, reaction, account, post)
+            await interactions.delete_reaction(session, reaction.id)
+        self.outbox.wake()
+
+    async def boost(self, account: Account, post_id: int) -> None:
+        async with self.db.begin() as session:
+            original = await self._target(session, post_id, account)
+            if original.visibility not in ("public", "unlisted"):
+                raise ValidationError("only public and unlisted posts can be boosted")
+            if await interactions.get_boost(session, account.id, original.id) is not None:
+                return
+            boost_id = new_id()
+            base = self.config.base_url
+            boost = Post(
+                id=boost_id,
+                uri=status_url(base, account.username, boost_id),
+                url=f"{base}/@{account.username}/{boost_id}",
+                account_id=account.id,
+                local=True,
+                visibility="public",
+                reblog_of_id=original.id,
+                created_at=self.clock(),
+            )
+            session.add(boost)
+            await session.flush()
+            await self.outbox.send_announce(session, boost, account, original)
+            if original.account.is_local:
+                await interactions.notify(
+                    session,
+                    account_id=original.account_id,
+                    kind="boost",
+                    from_account_id=account.id,
+                    post_id=original.id,
+                    now=self.clock(),
+                )
+        self.outbox.wake()
+
+    async def unboost(self, account: Account, post_id: int) -> None:
+        async with self.db.begin() as session:
+            original = await self._target(session, post_id, account)
+            boost = await interactions.get_boost(session, account.id, original.id)
+            if boost is None:
+                return
+            await self.outbox.send_undo_announce(session, boost, account, original)
+            await repo.delete_post(session, boost.id)
+        self.outbox.wake()
+
+    async def stats(self, posts: list[Post], viewer: Account | None) -> dict[int, PostStats]:
+        """Counts for the cards shown: a boost shows its original's."""
+        ids = [p.reblog_of.id if p.reblog_of is not None else p.id for p in posts]
+        async with self.db.begin() as session:
+            return await interactions.post_stats(session, ids, viewer.id if viewer else None)
+
+    async def notifications(
+        self, account: Account, *, max_id: int | None = None
+    ) -> list[Notification]:
+        async with self.db.begin() as session:
+            return await interactions.notifications(session, account.id, max_id=max_id)
+
+    async def thread(self, post: Post, viewer: Account | None) -> tuple[list[Post], list[Post]]:
+        async with self.db.begin() as session:
+            ancestors, replies = await interactions.thread(session, post)
+            visible_ancestors = [p for p in ancestors if await can_see(session, p, viewer)]
+            visible_replies = [p for p in replies if await can_see(session, p, viewer)]
+        return visible_ancestors, visible_replies

@@ -1,0 +1,180 @@
+"""Likes, boosts, replies and notifications: the queries behind a post card's buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from kizuna.storage.models import Notification, Post, Reaction
+from kizuna.storage.repo import POST_LOADS
+
+
+@dataclass(slots=True)
+class PostStats:
+    likes: int = 0
+    boosts: int = 0
+    replies: int = 0
+    liked: bool = False
+    boosted: bool = False
+
+
+async def post_stats(
+    session: AsyncSession, post_ids: Sequence[int], viewer_id: int | None
+) -> dict[int, PostStats]:
+    """Counts and the viewer's own state for many posts in four grouped queries."""
+    stats = {post_id: PostStats() for post_id in post_ids}
+    if not post_ids:
+        return stats
+    likes = (
+        select(Reaction.post_id, func.count())
+        .where(Reaction.post_id.in_(post_ids), Reaction.emoji == "")
+        .group_by(Reaction.post_id)
+    )
+    for post_id, count in (await session.execute(likes)).all():
+        stats[post_id].likes = int(count)
+    boosts = (
+        select(Post.reblog_of_id, func.count())
+        .where(Post.reblog_of_id.in_(post_ids))
+        .group_by(Post.reblog_of_id)
+    )
+    for boosted_id, count in (await session.execute(boosts)).all():
+        if boosted_id is not None:
+            stats[boosted_id].boosts = int(count)
+    replies = (
+        select(Post.in_reply_to_id, func.count())
+        .where(Post.in_reply_to_id.in_(post_ids))
+        .group_by(Post.in_reply_to_id)
+    )
+    for parent_id, count in (await session.execute(replies)).all():
+        if parent_id is not None:
+            stats[parent_id].replies = int(count)
+    if viewer_id is not None:
+        mine = select(Reaction.post_id).where(
+            Reaction.post_id.in_(post_ids), Reaction.account_id == viewer_id, Reaction.emoji == ""
+        )
+        for post_id in (await session.scalars(mine)).all():
+            stats[post_id].liked = True
+        boosted = select(Post.reblog_of_id).where(
+            Post.reblog_of_id.in_(post_ids), Post.account_id == viewer_id
+        )
+        for original_id in (await session.scalars(boosted)).all():
+            if original_id is not None:
+                stats[original_id].boosted = True
+    return stats
+
+
+async def add_reaction(session: AsyncSession, reaction: Reaction) -> bool:
+    """False when this account already reacted so (idempotent)."""
+    try:
+        async with session.begin_nested():
+            session.add(reaction)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def get_reaction(
+    session: AsyncSession, account_id: int, post_id: int, emoji: str = ""
+) -> Reaction | None:
+    stmt = select(Reaction).where(
+        Reaction.account_id == account_id, Reaction.post_id == post_id, Reaction.emoji == emoji
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def get_reaction_by_uri(session: AsyncSession, uri: str) -> Reaction | None:
+    return (await session.scalars(select(Reaction).where(Reaction.uri == uri))).first()
+
+
+async def get_boost(session: AsyncSession, account_id: int, post_id: int) -> Post | None:
+    stmt = select(Post).where(Post.account_id == account_id, Post.reblog_of_id == post_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def thread(
+    session: AsyncSession, post: Post, *, depth: int = 20
+) -> tuple[list[Post], list[Post]]:
+    """(ancestors oldest first, direct and nested replies in order) around `post`, bounded."""
+    ancestors: list[Post] = []
+    current = post
+    seen = {post.id}
+    while current.in_reply_to_id is not None and len(ancestors) < depth:
+        parent = (
+            await session.scalars(
+                select(Post).where(Post.id == current.in_reply_to_id).options(*POST_LOADS)
+            )
+        ).first()
+        if parent is None or parent.id in seen:
+            break  # a loop of replies ends here
+        seen.add(parent.id)
+        ancestors.insert(0, parent)
+        current = parent
+    descendants: list[Post] = []
+    frontier = [post.id]
+    while frontier and len(descendants) < 200:
+        children = list(
+            (
+                await session.scalars(
+                    select(Post)
+                    .where(Post.in_reply_to_id.in_(frontier))
+                    .options(*POST_LOADS)
+                    .order_by(Post.id)
+                )
+            ).all()
+        )
+        children = [c for c in children if c.id not in seen]
+        seen.update(c.id for c in children)
+        descendants.extend(children)
+        frontier = [c.id for c in children]
+    return ancestors, descendants
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    kind: str,
+    from_account_id: int,
+    post_id: int | None,
+    now: datetime,
+) -> None:
+    if account_id == from_account_id:
+        return
+    session.add(
+        Notification(
+            account_id=account_id,
+            kind=kind,
+            from_account_id=from_account_id,
+            post_id=post_id,
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def notifications(
+    session: AsyncSession, account_id: int, *, max_id: int | None, limit: int = 40
+) -> list[Notification]:
+    stmt = (
+        select(Notification)
+        .where(Notification.account_id == account_id)
+        .options(
+            joinedload(Notification.from_account),
+            joinedload(Notification.post).joinedload(Post.account),
+        )
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    if max_id is not None:
+        stmt = stmt.where(Notification.id < max_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def delete_reaction(session: AsyncSession, reaction_id: int) -> None:
+    await session.execute(delete(Reaction).where(Reaction.id == reaction_id))
