@@ -10,8 +10,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
 from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.objects import (
@@ -27,31 +26,17 @@ from kizuna.activitypub.objects import (
 )
 from kizuna.config import Config
 from kizuna.errors import KizunaError
+from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
 from kizuna.storage import interactions, queue, repo
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, InboxActivity, Post, PostMention, PostTag, Reaction
+from kizuna.storage.models import Account, InboxActivity, Post, Reaction
 from kizuna.storage.models import Follow as FollowRow
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-MAX_CONTENT = 100_000
-
-
-def _host(url: str | None) -> str:
-    return (urlsplit(url or "").hostname or "").lower()
-
-
-def _parse_time(value: str | None, fallback: datetime) -> datetime:
-    if not value:
-        return fallback
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return fallback
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class InboxProcessor:
@@ -60,12 +45,14 @@ class InboxProcessor:
         db: Database,
         config: Config,
         outbox: Outbox,
+        notes: NoteStore,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 64,
     ) -> None:
         self.db = db
         self.config = config
         self.outbox = outbox
+        self.notes = notes
         self.clock = clock
         self.batch = batch
         self.wakeup = asyncio.Event()
@@ -202,48 +189,13 @@ class InboxProcessor:
     async def handle_create(
         self, session: Session, actor: Account, activity: ObjectActivity
     ) -> None:
-        doc = activity.object
-        if doc is None:
-            return  # a bare id: fetching objects by reference comes with threads
-        note = parse_note(doc, followers_url=actor.followers_url)
-        if _host(note.id) != _host(actor.uri) or note.attributed_to != actor.uri:
-            raise KizunaError(f"{actor.uri} cannot create {note.id}")
-        if await repo.get_post_by_uri(session, note.id) is not None:
-            return  # already have it (re-delivery, or via another inbox)
-        parent = await repo.get_post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
-        post = Post(
-            uri=note.id,
-            url=note.url,
-            account_id=actor.id,
-            local=False,
-            content_source="",
-            content_html=note.content_html,
-            summary=note.summary or "",
-            sensitive=note.sensitive,
-            visibility=note.visibility,
-            language=(note.language or "")[:16] or None,
-            in_reply_to_uri=note.in_reply_to,
-            in_reply_to_id=parent.id if parent else None,
-            created_at=_parse_time(note.published, self.clock()),
-        )
-        session.add(post)
-        await session.flush()
-        await self._link(session, post, note.mentions, note.hashtags)
-        await self._notify_create(session, actor, post, parent, note.mentions)
-
-    async def _link(
-        self,
-        session: Session,
-        post: Post,
-        mentions: tuple[tuple[str, str], ...],
-        hashtags: tuple[str, ...],
-    ) -> None:
-        hrefs = [href for href, _ in mentions]
-        for account in await repo.get_accounts_by_uris(session, hrefs):
-            session.add(PostMention(post_id=post.id, account_id=account.id))
-        for tag in dict.fromkeys(t[:255] for t in hashtags):
-            session.add(PostTag(post_id=post.id, tag=tag))
-        await session.flush()
+        note, author = await self.notes.trusted(session, actor, activity.object, activity.object_id)
+        post = await self.notes.store(session, note, author)
+        if post is not None:
+            parent = (
+                await repo.get_post(session, post.in_reply_to_id) if post.in_reply_to_id else None
+            )
+            await self._notify_create(session, author, post, parent, note.mentions)
 
     async def _notify_create(
         self,
@@ -296,8 +248,12 @@ class InboxProcessor:
 
     async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
         original = await repo.get_post_by_uri(session, announce.object_id)
+        if original is None:
+            # A boost of a post we never saw: fetch it from its origin, never from the booster.
+            note, author = await self.notes.fetch(session, announce.object_id)
+            original = await self.notes.store(session, note, author)
         if original is None or original.visibility not in ("public", "unlisted"):
-            return  # boosts of posts we do not have are fetched once threads fetch objects
+            return
         if await repo.get_post_by_uri(session, announce.id) is not None:
             return
         boost = Post(
@@ -307,7 +263,7 @@ class InboxProcessor:
             local=False,
             visibility="public",
             reblog_of_id=original.id,
-            created_at=_parse_time(announce.published, self.clock()),
+            created_at=parse_time(announce.published, self.clock()),
         )
         session.add(boost)
         await session.flush()
@@ -334,7 +290,7 @@ class InboxProcessor:
         post.content_html = note.content_html
         post.summary = note.summary or ""
         post.sensitive = note.sensitive
-        post.updated_at = _parse_time(note.updated, self.clock())
+        post.updated_at = parse_time(note.updated, self.clock())
 
     async def handle_delete(self, session: Session, actor: Account, delete: Delete) -> None:
         if delete.is_actor_deletion:

@@ -14,6 +14,7 @@ from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.federation.peers import PeerSchemes
 from kizuna.federation.signatures import load_private_key_pem
+from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
 from kizuna.inbox.service import InboxService
 from kizuna.outbox.sender import Outbox
@@ -87,7 +88,9 @@ class Services:
             inbox=InboxService(db, config, keyring),
             outbox=outbox,
             delivery=delivery,
-            processor=InboxProcessor(db, config, outbox),
+            processor=InboxProcessor(
+                db, config, outbox, NoteStore(federation, remote_accounts, utcnow)
+            ),
             interactions=InteractionService(db, config, outbox),
         )
 

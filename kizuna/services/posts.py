@@ -164,7 +164,10 @@ class PostService:
                 tags=extract_hashtags(text),
                 mention_ids={a.id for a in mentioned if a.id != author.id},
             )
-            post.account = author
+            # This session's copy of the author: a parent may have loaded it already.
+            own = await repo.get_account(session, author.id)
+            assert own is not None
+            post.account = own
             await self._notify(session, post, parent, mentioned)
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)

@@ -1,0 +1,160 @@
+"""Remote posts into rows: trusted only from their origin, parents fetched (bounded).
+
+An embedded object is used as is only when the sender is its author on its own host;
+anything else (a relayed copy, a boost of an unknown post, a missing parent) is fetched from
+its id, and the author named there must live on that same host.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from kizuna.activitypub.errors import ApError, IdentityMismatchError
+from kizuna.activitypub.objects import RemoteNote, parse_note
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.federation.client import FederationClient
+from kizuna.federation.lookup import RemoteAccountService
+from kizuna.outbox.urls import tag_path
+from kizuna.storage import repo
+from kizuna.storage.engine import Session
+from kizuna.storage.models import Account, Post, PostMention, PostTag
+
+logger = logging.getLogger(__name__)
+
+MAX_PARENTS = 5  # a reply chain is followed this far up when parents are missing
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def host(url: str | None) -> str:
+    return (urlsplit(url or "").hostname or "").lower()
+
+
+def parse_time(value: str | None, fallback: datetime) -> datetime:
+    if not value:
+        return fallback
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def localise_links(content: str, accounts: list[Account], hashtags: tuple[str, ...]) -> str:
+    """Mentions of known accounts and the post's hashtags link to our own pages."""
+    targets: dict[str, str] = {}
+    for account in accounts:
+        page = f"/@{account.acct}"
+        for url in filter(None, (account.uri, account.url)):
+            targets[html.escape(url, quote=True)] = page
+    tags = {t.casefold() for t in hashtags}
+
+    def swap(match: re.Match[str]) -> str:
+        href = match.group(1)
+        if href in targets:
+            return f'href="{targets[href]}"'
+        last = href.rstrip("/").rsplit("/", 1)[-1]
+        if "/tags/" in href and last.casefold() in tags:
+            return f'href="{tag_path(last.casefold())}"'
+        return match.group(0)
+
+    return _HREF.sub(swap, content)
+
+
+def poll_html(note: RemoteNote) -> str:
+    if not note.poll_options:
+        return ""
+    items = "".join(f"<li>{html.escape(option)}</li>" for option in note.poll_options)
+    return f'<ul class="poll">{items}</ul>'
+
+
+class NoteStore:
+    def __init__(
+        self,
+        client: FederationClient,
+        remote_accounts: RemoteAccountService,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.client = client
+        self.remote_accounts = remote_accounts
+        self.clock = clock
+
+    async def author(self, session: Session, uri: str) -> Account:
+        account = await repo.get_account_by_uri(session, uri)
+        return account if account is not None else await self.remote_accounts.resolve_url(uri)
+
+    async def fetch(self, session: Session, note_id: str) -> tuple[RemoteNote, Account]:
+        """The note as its origin serves it, and its author (who must live there too)."""
+        fetched = await self.client.get_json(note_id)
+        note = parse_note(fetched.doc)
+        if host(note.id) != host(fetched.url) or host(note.attributed_to) != host(note.id):
+            raise IdentityMismatchError(f"{note_id} is not served by its author's host")
+        return note, await self.author(session, note.attributed_to)
+
+    async def trusted(
+        self, session: Session, sender: Account, doc: JsonObject | None, object_id: str
+    ) -> tuple[RemoteNote, Account]:
+        if doc is not None:
+            note = parse_note(doc, followers_url=sender.followers_url)
+            if host(note.id) == host(sender.uri) and note.attributed_to == sender.uri:
+                return note, sender
+        return await self.fetch(session, object_id)  # relayed or bare: ask its origin
+
+    async def store(self, session: Session, note: RemoteNote, author: Account) -> Post | None:
+        """The stored post, or None when we had it already. Missing parents are fetched."""
+        if await repo.get_post_by_uri(session, note.id) is not None:
+            return None
+        return await self._insert(session, note, author, await self._parent(session, note))
+
+    async def _parent(self, session: Session, note: RemoteNote, depth: int = 0) -> Post | None:
+        if not note.in_reply_to:
+            return None
+        known = await repo.get_post_by_uri(session, note.in_reply_to)
+        if known is not None or depth >= MAX_PARENTS:
+            return known
+        try:
+            parent_note, parent_author = await self.fetch(session, note.in_reply_to)
+        except ApError as exc:
+            logger.info("parent %s not fetched: %s", note.in_reply_to, exc)
+            return None
+        if parent_note.id != note.in_reply_to:
+            return None  # a parent must be what the reply names, or chains could loop
+        grandparent = await self._parent(session, parent_note, depth + 1)
+        return await self._insert(session, parent_note, parent_author, grandparent)
+
+    async def _insert(
+        self, session: Session, note: RemoteNote, author: Account, parent: Post | None
+    ) -> Post:
+        mentioned = await repo.get_accounts_by_uris(session, [href for href, _ in note.mentions])
+        post = Post(
+            uri=note.id,
+            url=note.url,
+            account_id=author.id,
+            local=False,
+            content_source="",
+            content_html=localise_links(note.content_html, mentioned, note.hashtags)
+            + poll_html(note),
+            summary=note.summary or "",
+            sensitive=note.sensitive,
+            visibility=note.visibility,
+            language=(note.language or "")[:16] or None,
+            in_reply_to_uri=note.in_reply_to,
+            in_reply_to_id=parent.id if parent else None,
+            created_at=parse_time(note.published, self.clock()),
+        )
+        session.add(post)
+        await session.flush()
+        for account in mentioned:
+            session.add(PostMention(post_id=post.id, account_id=account.id))
+        for tag in dict.fromkeys(t[:255] for t in note.hashtags):
+            session.add(PostTag(post_id=post.id, tag=tag))
+        await session.flush()
+        # The author may come from another session (just resolved): use this session's copy.
+        own = await repo.get_account(session, author.id)
+        assert own is not None
+        post.account = own
+        return post
