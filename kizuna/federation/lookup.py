@@ -40,7 +40,7 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def _check_lengths(actor: RemoteActor) -> None:
+def check_lengths(actor: RemoteActor) -> None:
     # Longer values would not fit the columns; such a document is not one we can store.
     urls = (
         actor.id,
@@ -199,7 +199,7 @@ class RemoteAccountService:
             )
         if _host(actor.id) == self.config.domain:
             raise IdentityMismatchError("a remote server served an actor of this instance")
-        _check_lengths(actor)
+        check_lengths(actor)
         return actor
 
     async def _store(self, actor: RemoteActor, domain: str) -> Account:

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from kizuna.activitypub.actors import parse_actor
 from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.objects import RemoteNote, parse_note
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.federation.client import FederationClient
-from kizuna.federation.lookup import RemoteAccountService
+from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
 from kizuna.outbox.urls import tag_path
 from kizuna.storage import repo
 from kizuna.storage.engine import Session
@@ -86,6 +87,14 @@ class NoteStore:
     async def author(self, session: Session, uri: str) -> Account:
         account = await repo.get_account_by_uri(session, uri)
         return account if account is not None else await self.remote_accounts.resolve_url(uri)
+
+    async def refresh_actor(self, session: Session, actor: Account, doc: JsonObject) -> None:
+        """Update(Person): apply the embedded document when it is the sender's own."""
+        remote = parse_actor(doc)
+        if remote.id != actor.uri or host(remote.id) != host(actor.uri):
+            raise IdentityMismatchError(f"{actor.uri} cannot update {remote.id}")
+        check_lengths(remote)
+        apply_actor(actor, remote, actor.domain, self.clock())
 
     async def fetch(self, session: Session, note_id: str) -> tuple[RemoteNote, Account]:
         """The note as its origin serves it, and its author (who must live there too)."""

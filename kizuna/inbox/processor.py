@@ -12,12 +12,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import ApError
+from kizuna.activitypub.errors import ApError, PeerUnavailableError
 from kizuna.activitypub.objects import (
     Announce,
+    Block,
     Delete,
     Follow,
     Like,
+    Move,
     ObjectActivity,
     Response,
     Undo,
@@ -68,18 +70,24 @@ class InboxProcessor:
                 limit=self.batch,
             )
         for row in rows:
-            error = None
+            error, final = None, True
             try:
                 async with self.db.begin() as session:
                     await self.dispatch(session, row)
+            except PeerUnavailableError as exc:
+                # The origin may answer later: kept for another attempt (at most a few).
+                error, final = f"{type(exc).__name__}: {exc}", False
+                logger.info("inbox %s %s waits: %s", row.activity_type, row.activity_id, exc)
             except (ApError, KizunaError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error = f"{type(exc).__name__}: {exc}"  # refused for good, reason kept
                 logger.info("inbox %s %s refused: %s", row.activity_type, row.activity_id, exc)
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error, final = f"{type(exc).__name__}: {exc}", False
                 logger.exception("inbox %s %s failed", row.activity_type, row.activity_id)
+            now = self.clock()
+            retry_at = None if final else now + timedelta(minutes=2**row.attempts)
             async with self.db.begin() as session:
-                await queue.settle_inbox(session, row.id, now=self.clock(), error=error)
+                await queue.settle_inbox(session, row.id, now=now, error=error, retry_at=retry_at)
         if rows:
             self.outbox.wake()
         return len(rows)
@@ -121,6 +129,10 @@ class InboxProcessor:
                 await self.handle_like(session, actor, activity)
             case Announce():
                 await self.handle_announce(session, actor, activity)
+            case Block():
+                await self.handle_block(session, actor, activity)
+            case Move():
+                await self.handle_move(session, actor, activity)
             case _:
                 logger.debug("ignoring %s %s", row.activity_type, row.activity_id)
 
@@ -281,8 +293,11 @@ class InboxProcessor:
         self, session: Session, actor: Account, activity: ObjectActivity
     ) -> None:
         doc = activity.object
+        if doc is not None and doc.get("id") == actor.uri:
+            await self.notes.refresh_actor(session, actor, doc)
+            return
         if doc is None or doc.get("type") not in ("Note", "Article", "Page", "Question"):
-            return  # actor updates are refreshed by lookup; other objects are not ours to keep
+            return  # other objects are not ours to keep
         note = parse_note(doc, followers_url=actor.followers_url)
         post = await repo.get_post_by_uri(session, note.id)
         if post is None or post.account_id != actor.id:
@@ -294,7 +309,34 @@ class InboxProcessor:
 
     async def handle_delete(self, session: Session, actor: Account, delete: Delete) -> None:
         if delete.is_actor_deletion:
-            return  # account deletion arrives with moderation
+            await self.handle_account_deletion(session, actor)
+            return
         post = await repo.get_post_by_uri(session, delete.object_id)
         if post is not None and post.account_id == actor.id:
             await repo.delete_post(session, post.id)
+
+    async def handle_account_deletion(self, session: Session, actor: Account) -> None:
+        """Its server deleted the account: drop its posts and follows, keep a marker row."""
+        await repo.delete_account_content(session, actor.id)
+        actor.deleted_at = self.clock()
+        actor.display_name = ""
+        actor.note_html = ""
+        actor.fields = []
+
+    async def handle_block(self, session: Session, actor: Account, block: Block) -> None:
+        """A remote account blocked one of ours: follows in both directions end (Mastodon)."""
+        target = await repo.get_account_by_uri(session, block.object)
+        if target is None or not target.is_local:
+            return
+        await repo.delete_follow(session, actor.id, target.id)
+        await repo.delete_follow(session, target.id, actor.id)
+
+    async def handle_move(self, session: Session, actor: Account, move: Move) -> None:
+        """Recorded only when the new account names the old one in alsoKnownAs."""
+        if move.object != actor.uri:
+            return
+        new = await self.notes.author(session, move.target)
+        aliases = (new.raw or {}).get("alsoKnownAs") or []
+        if actor.uri not in (aliases if isinstance(aliases, list) else [aliases]):
+            raise KizunaError(f"{move.target} does not confirm the move from {actor.uri}")
+        actor.moved_to_uri = new.uri

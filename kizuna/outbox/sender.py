@@ -13,8 +13,10 @@ from kizuna.activitypub.activities import (
     like_json,
     reject_json,
     undo_json,
+    update_actor_json,
+    update_note_json,
 )
-from kizuna.activitypub.notes import create_json
+from kizuna.activitypub.notes import create_json, note_json
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
 from kizuna.outbox.service import PublishingService
@@ -201,3 +203,20 @@ class Outbox:
         doc = undo_json(id=f"{announce['id']}/undo", actor=announce["actor"], object=announce)
         targets = await self._boost_targets(session, booster, original)
         await self.enqueue(session, booster, doc, targets)
+
+    async def send_update(self, session: Session, post: Post) -> int:
+        (view,) = await self.publishing.note_views(session, [post])
+        note = note_json(view, with_context=False)
+        stamp = int((post.updated_at or self.clock()).timestamp())
+        doc = update_note_json(id=f"{view.id}#updates/{stamp}", actor=view.attributed_to, note=note)
+        targets = await self.post_targets(session, post)
+        return await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+
+    async def send_update_actor(self, session: Session, account: Account) -> int:
+        """Update(Person) to every server with followers, so profiles refresh there."""
+        actor_doc = self.publishing.actor_document(account)
+        stamp = int(self.clock().timestamp())
+        doc = update_actor_json(id=f"{actor_doc['id']}#updates/{stamp}", actor_doc=actor_doc)
+        return await self.enqueue(
+            session, account, doc, await repo.follower_inboxes(session, account.id)
+        )

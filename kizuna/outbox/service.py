@@ -76,6 +76,9 @@ class PublishingService:
             ),
         )
 
+    def actor_document(self, account: Account) -> JsonObject:
+        return actor_json(self._actor(account))
+
     async def actor(self, username: str) -> JsonObject:
         return actor_json(self._actor(await self._local_account(username)))
 

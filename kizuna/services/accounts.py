@@ -15,6 +15,7 @@ from kizuna.activitypub.text import render_plain
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
+from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import ActorUrls, instance_urls, user_urls
 from kizuna.services.media import MediaStore
 from kizuna.services.passwords import generate_password, hash_password, verify_password
@@ -113,12 +114,14 @@ class AccountService:
         config: Config,
         settings: SettingsService,
         media: MediaStore,
+        outbox: Outbox | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.settings = settings
         self.media = media
+        self.outbox = outbox  # None where nothing federates (the CLI's account commands)
         self.clock = clock
 
     async def create_user(
@@ -240,12 +243,16 @@ class AccountService:
                 account.avatar_path = saved.get("avatars", account.avatar_path)
                 account.header_path = saved.get("headers", account.header_path)
                 account.updated_at = self.clock()
+                if self.outbox is not None:
+                    await self.outbox.send_update_actor(session, account)
         except BaseException:
             for path in saved.values():  # nothing half-written: drop the new files
                 await self.media.remove(path)
             raise
         for old in replaced:
             await self.media.remove(old)
+        if self.outbox is not None:
+            self.outbox.wake()
 
     def _html(self, text: str) -> str:
         base = self.config.base_url

@@ -63,12 +63,12 @@ class Services:
             allow_private=config.allow_private_addresses,
             limits=FetchLimits(total_seconds=config.fetch_timeout),
         )
-        accounts = AccountService(db, config, settings, media)
+        publishing = PublishingService(db, config)
+        outbox = Outbox(config, publishing, utcnow)
+        accounts = AccountService(db, config, settings, media, outbox)
         remote_accounts = RemoteAccountService(db, config, federation)
         keyring = KeyRing(db, remote_accounts)
         federation.schemes = PeerSchemes(db)
-        publishing = PublishingService(db, config)
-        outbox = Outbox(config, publishing, utcnow)
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
         outbox.on_enqueue(delivery.wakeup.set)
         return cls(

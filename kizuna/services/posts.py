@@ -201,6 +201,42 @@ class PostService:
                 )
                 told.add(account.id)
 
+    async def edit(self, post_id: int, author: Account, text: str, *, summary: str = "") -> Post:
+        """Change a post's words; followers' servers get an Update with the whole note."""
+        text = text.replace("\r\n", "\n").strip()
+        summary = " ".join(summary.split())
+        async with self.db.begin() as session:
+            post = await repo.get_post(session, post_id)
+            if post is None or post.reblog_of_id is not None:
+                raise NotFoundError("no such post")
+            if post.account_id != author.id:
+                raise PermissionDeniedError("you can only edit your own posts")
+            self._validate(text, summary, post.visibility, post.language or "")
+            refs = extract_mentions(text, local_domain=self.config.domain)
+            found = await repo.get_accounts_by_acct(
+                session, ((r.username.casefold(), r.domain or "") for r in refs)
+            )
+            by_key = {(a.username_key, a.domain): a for a in found}
+            base = self.config.base_url
+            post.content_source = text
+            post.content_html = render_plain(
+                text,
+                mention_urls={
+                    ref: account.url or account.uri
+                    for ref in refs
+                    if (account := by_key.get((ref.username.casefold(), ref.domain or "")))
+                },
+                tag_url=lambda t: base + tag_path(t),
+                local_domain=self.config.domain,
+            )
+            post.summary = summary
+            post.sensitive = bool(summary)
+            post.updated_at = self.clock()
+            await repo.replace_tags(session, post.id, extract_hashtags(text))
+            await self.outbox.send_update(session, post)
+        self.outbox.wake()
+        return post
+
     async def delivery(self, post: Post) -> DeliverySummary | None:
         """For the author: to how many servers the post went, and what failed."""
         async with self.db.begin() as session:

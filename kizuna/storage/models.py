@@ -87,6 +87,10 @@ class Account(Base):
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When a remote actor document was last fetched (refreshed when stale).
     fetched_at: Mapped[datetime | None] = mapped_column(_tz())
+    # Set when the account announced a Move that its new account confirms (alsoKnownAs).
+    moved_to_uri: Mapped[str | None] = mapped_column(String(2048))
+    # Set when its server deleted it; its posts and follows are gone, the row remains.
+    deleted_at: Mapped[datetime | None] = mapped_column(_tz())
     created_at: Mapped[datetime] = mapped_column(_tz())
     updated_at: Mapped[datetime] = mapped_column(_tz())
 

@@ -209,11 +209,17 @@ async def claim_inbox(
 
 
 async def settle_inbox(
-    session: AsyncSession, activity_id: int, *, now: datetime, error: str | None
+    session: AsyncSession,
+    activity_id: int,
+    *,
+    now: datetime,
+    error: str | None,
+    retry_at: datetime | None = None,
 ) -> None:
-    """Processed (error None), or left for a retry with the error noted."""
-    values: dict[str, object] = {"lease_until": None, "lease_owner": None, "error": error}
-    if error is None:
+    """Done (processed, or refused for good with `error`), or retried not before `retry_at`
+    (an expired lease is what makes a row claimable again)."""
+    values: dict[str, object] = {"lease_until": retry_at, "lease_owner": None, "error": error}
+    if retry_at is None:
         values["processed_at"] = now
     await session.execute(
         update(InboxActivity).where(InboxActivity.id == activity_id).values(**values)

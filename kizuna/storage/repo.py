@@ -485,3 +485,18 @@ async def get_accounts_by_uris(session: AsyncSession, uris: Sequence[str]) -> li
     if not uris:
         return []
     return list((await session.scalars(select(Account).where(Account.uri.in_(uris)))).all())
+
+
+async def replace_tags(session: AsyncSession, post_id: int, tags: Iterable[str]) -> None:
+    await session.execute(delete(PostTag).where(PostTag.post_id == post_id))
+    session.add_all(PostTag(post_id=post_id, tag=t) for t in dict.fromkeys(tags))
+    await session.flush()
+
+
+async def delete_account_content(session: AsyncSession, account_id: int) -> None:
+    await session.execute(delete(Post).where(Post.account_id == account_id))
+    await session.execute(
+        delete(Follow).where(
+            or_(Follow.account_id == account_id, Follow.target_account_id == account_id)
+        )
+    )

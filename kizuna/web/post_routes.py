@@ -95,6 +95,45 @@ async def get_post(request: web.Request) -> web.Response:
     return render(request, "post.html", context)
 
 
+@routes.get("/posts/{post_id:[0-9]{1,19}}/edit")
+async def get_edit_post(request: web.Request) -> web.Response:
+    user = require_user(request)
+    post = await services(request).posts.get_visible(
+        int(request.match_info["post_id"]), user.account
+    )
+    if post.account_id != user.account.id or post.reblog_of_id is not None:
+        raise web.HTTPForbidden(text="you can only edit your own posts")
+    context: dict[str, object] = {
+        "post": post,
+        "error": None,
+        "max_chars": MAX_POST_CHARS,
+        "title": "Edit post",
+        "draft": {"content": post.content_source, "summary": post.summary},
+    }
+    return render(request, "edit_post.html", context)
+
+
+@routes.post("/posts/{post_id:[0-9]{1,19}}/edit")
+async def post_edit_post(request: web.Request) -> web.Response:
+    user = require_user(request)
+    svc = services(request)
+    post_id = int(request.match_info["post_id"])
+    form = await request.post()
+    draft = {
+        "content": form_text(form, "content", 5000),
+        "summary": form_text(form, "summary", 1000),
+    }
+    try:
+        post = await svc.posts.edit(
+            post_id, user.account, draft["content"], summary=draft["summary"]
+        )
+    except ValidationError as exc:
+        post = await svc.posts.get_visible(post_id, user.account)
+        context = {"post": post, "error": str(exc), "draft": draft, "max_chars": MAX_POST_CHARS}
+        return render(request, "edit_post.html", context, status=exc.status)
+    raise web.HTTPSeeOther(f"/@{post.account.acct}/{post.id}")
+
+
 @routes.get("/notifications")
 async def get_notifications(request: web.Request) -> web.Response:
     user = require_user(request)

@@ -143,3 +143,40 @@ async def test_reject_then_follow_gone_on_both_sides(network: Network) -> None:
     await network.drain()
     assert await _follow_state(b, ALICE, BOB) is None
     assert await _follow_state(a, ALICE, BOB) is None
+
+
+async def test_edit_then_updated_on_the_other_side(network: Network) -> None:
+    a, b = await _lab(network)
+    await a.services.remote_accounts.resolve("@bob@b.test")
+    alice = (await a.services.accounts.list_users())[0].account
+    await a.services.follows.follow(alice, "bob", "b.test")
+    await network.drain()
+    bob = (await b.services.accounts.list_users())[0].account
+    post = await b.services.posts.create(bob, "typo hree")
+    await network.drain()
+    response = await submit(
+        b.browser, f"/posts/{post.id}/edit", {"content": "typo here #fixed"}, form_page="/"
+    )
+    assert response.status == 303
+    await network.drain()
+    (copy,) = [p for p in await _posts(a) if not p.local]
+    assert copy.content_html.startswith("<p>typo here")
+    assert copy.updated_at is not None
+    assert "(edited)" in await (await a.browser.get("/")).text()
+
+
+async def test_profile_update_reaches_followers_servers(network: Network) -> None:
+    a, b = await _lab(network)
+    await a.services.remote_accounts.resolve("@bob@b.test")
+    alice = (await a.services.accounts.list_users())[0].account
+    await a.services.follows.follow(alice, "bob", "b.test")
+    await network.drain()
+    bob = (await b.services.accounts.list_users())[0].account
+    await b.services.accounts.update_profile(
+        bob.id, ProfileUpdate(display_name="ボブ改", note="新しい自己紹介")
+    )
+    await network.drain()
+    async with a.services.db.begin() as session:
+        copy = (await session.scalars(select(Account).where(Account.uri == BOB))).one()
+    assert copy.display_name == "ボブ改"
+    assert copy.note_html == "<p>新しい自己紹介</p>"
