@@ -24,7 +24,7 @@ from kizuna.federation.signatures import load_private_key_pem
 from kizuna.outbox.urls import instance_urls, user_urls
 from kizuna.storage import queue
 from kizuna.storage.engine import Database
-from kizuna.storage.models import Account
+from kizuna.storage.models import Account, Delivery, PeerDomain
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class DeliveryWorker:
         return signer
 
     async def run_single_cycle(self) -> int:
-        """Deliver what is due now; returns how many deliveries were attempted."""
+        """Deliver what is due now; returns how many deliveries were taken."""
         now = self.clock()
         async with self.db.begin() as session:
             claimed = await queue.claim_deliveries(
@@ -119,8 +119,29 @@ class DeliveryWorker:
                 lease_until=now + LEASE,
                 limit=self.batch,
             )
-        if claimed:
-            await asyncio.gather(*(self._deliver(item) for item in claimed))
+            if not claimed:
+                return 0
+            peers = await queue.peers(session, {c.delivery.domain for c in claimed}, now)
+        if self.client.schemes is not None:
+            self.client.schemes.preload(
+                {domain: peer.signature_scheme for domain, peer in peers.items()}
+            )
+        waiting = [
+            c.delivery
+            for c in claimed
+            if peers[c.delivery.domain].unavailable
+            and (peers[c.delivery.domain].next_probe_at or now) > now
+        ]
+        deferred_ids = {d.id for d in waiting}
+        bodies: dict[int, bytes] = {}  # encoded once per activity, not once per inbox
+        for item in claimed:
+            if item.activity.id not in bodies:
+                bodies[item.activity.id] = _encode(item.activity.raw)
+        attempts = [c for c in claimed if c.delivery.id not in deferred_ids]
+        outcomes = await asyncio.gather(
+            *(self._deliver(c, bodies[c.activity.id]) for c in attempts)
+        )
+        await self._record(outcomes, peers, waiting)
         return len(claimed)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -138,24 +159,23 @@ class DeliveryWorker:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _deliver(self, item: queue.ClaimedDelivery) -> None:
-        delivery = item.delivery
-        now = self.clock()
-        async with self.db.begin() as session:
-            peer = await queue.peer(session, delivery.domain, now)
-            if peer.unavailable and peer.next_probe_at and peer.next_probe_at > now:
-                await queue.defer_domain(session, delivery.id, peer.next_probe_at)
-                return
-        async with self._domain_slots[delivery.domain]:
-            outcome = await self._attempt(item)
-        await self._record(item, outcome)
+    async def _deliver(self, item: queue.ClaimedDelivery, body: bytes) -> queue.Settlement:
+        async with self._domain_slots[item.delivery.domain]:
+            outcome = await self._attempt(item, body)
+        return queue.Settlement(
+            delivery=item.delivery,
+            state=outcome.state,
+            status=outcome.status,
+            error=outcome.error,
+            next_attempt_at=outcome.next_attempt_at,
+        )
 
-    async def _attempt(self, item: queue.ClaimedDelivery) -> Outcome:
-        delivery, body = item.delivery, item.activity.raw
+    async def _attempt(self, item: queue.ClaimedDelivery, body: bytes) -> Outcome:
+        delivery = item.delivery
         now = self.clock()
         try:
             result = await self.client.post_signed(
-                delivery.inbox_url, _encode(body), self._signer(item.sender)
+                delivery.inbox_url, body, self._signer(item.sender)
             )
         except FetchError as exc:
             return self._retry(delivery.attempts, delivery.created_at, None, str(exc), None)
@@ -183,38 +203,53 @@ class DeliveryWorker:
         at = now + (wait if wait is not None else backoff(attempts, self.rng))
         return Outcome(state="pending", status=status, error=error, next_attempt_at=at)
 
-    async def _record(self, item: queue.ClaimedDelivery, outcome: Outcome) -> None:
+    async def _record(
+        self,
+        outcomes: list[queue.Settlement],
+        peers: dict[str, PeerDomain],
+        waiting: list[Delivery],
+    ) -> None:
+        """One transaction for the whole batch, and one peer update per server."""
         now = self.clock()
-        domain = item.delivery.domain
+        by_domain: defaultdict[str, list[queue.Settlement]] = defaultdict(list)
+        for outcome in outcomes:
+            by_domain[outcome.delivery.domain].append(outcome)
         async with self.db.begin() as session:
-            await queue.settle_delivery(
-                session,
-                item.delivery.id,
-                state=outcome.state,
-                now=now,
-                status=outcome.status,
-                error=outcome.error,
-                next_attempt_at=outcome.next_attempt_at,
-            )
-            peer = await queue.peer(session, domain, now)
-            if outcome.state == "pending" and outcome.status != 429:
-                peer.failing_since = peer.failing_since or now
-                if now - peer.failing_since >= UNAVAILABLE_AFTER:
-                    if not peer.unavailable:
-                        logger.warning(
-                            "%s failing since %s: marked unavailable", domain, peer.failing_since
-                        )
-                    peer.unavailable = True
-                    peer.next_probe_at = now + PROBE_EVERY
-            elif outcome.state in ("delivered", "failed", "gone") and outcome.status is not None:
-                if peer.unavailable:
-                    logger.info("%s answers again: available", domain)
-                peer.failing_since = None
-                peer.unavailable = False
-                peer.next_probe_at = None
-                if outcome.state == "delivered":
-                    peer.last_success_at = now
-            peer.updated_at = now
+            await queue.settle_deliveries(session, outcomes, now)
+            for delivery in waiting:
+                probe = peers[delivery.domain].next_probe_at or now
+                await queue.defer_deliveries(session, [delivery], probe)
+        # Health in its own transaction, rows locked in domain order: workers sharing servers
+        # cannot deadlock, and a failure here can never undo the deliveries' outcomes.
+        async with self.db.begin() as session:
+            for domain in sorted(by_domain):
+                # A fresh row: the signature scheme may have been learnt during the batch.
+                peer = await queue.peer(session, domain, now)
+                self._update_health(peer, by_domain[domain], now)
+
+    def _update_health(
+        self, peer: PeerDomain, results: list[queue.Settlement], now: datetime
+    ) -> None:
+        answered = any(r.state != "pending" and r.status is not None for r in results)
+        failing = any(r.state == "pending" and r.status != 429 for r in results)
+        if answered:
+            if peer.unavailable:
+                logger.info("%s answers again: available", peer.domain)
+            peer.failing_since = None
+            peer.unavailable = False
+            peer.next_probe_at = None
+            if any(r.state == "delivered" for r in results):
+                peer.last_success_at = now
+        elif failing:
+            peer.failing_since = peer.failing_since or now
+            if now - peer.failing_since >= UNAVAILABLE_AFTER:
+                if not peer.unavailable:
+                    logger.warning(
+                        "%s failing since %s: marked unavailable", peer.domain, peer.failing_since
+                    )
+                peer.unavailable = True
+                peer.next_probe_at = now + PROBE_EVERY
+        peer.updated_at = now
 
 
 def _encode(doc: object) -> bytes:

@@ -25,6 +25,10 @@ class PeerSchemes:
             self._known[domain] = peer.signature_scheme if peer else None
         return self._known[domain]
 
+    def preload(self, schemes: dict[str, str | None]) -> None:
+        """Known from a batch's peer rows already: saves a query per new server."""
+        self._known.update(schemes)
+
     async def remember(self, domain: str, scheme: str) -> None:
         async with self.db.begin() as session:
             await repo.remember_signature_scheme(session, domain, scheme, self.clock())

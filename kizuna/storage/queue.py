@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,20 +39,21 @@ async def add_outbox_activity(
     session.add(activity)
     await session.flush()
     rows = [
-        Delivery(
-            outbox_activity_id=activity.id,
-            inbox_url=inbox,
-            domain=domain,
-            state="pending",
-            priority=priority,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        {
+            "outbox_activity_id": activity.id,
+            "inbox_url": inbox,
+            "domain": domain,
+            "state": "pending",
+            "priority": priority,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
         for inbox, domain in dict.fromkeys(targets)
     ]
-    session.add_all(rows)
-    await session.flush()
+    if rows:
+        # Core executemany: thousands of followers' inboxes without an ORM object each.
+        await session.execute(insert(Delivery), rows)
     return len(rows)
 
 
@@ -92,39 +93,64 @@ async def claim_deliveries(
     ]
 
 
-async def settle_delivery(
-    session: AsyncSession,
-    delivery_id: int,
-    *,
-    state: str,
-    now: datetime,
-    status: int | None,
-    error: str | None,
-    next_attempt_at: datetime | None = None,
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    delivery: Delivery
+    state: str  # delivered | pending | failed | gone
+    status: int | None
+    error: str | None
+    next_attempt_at: datetime | None = None
+
+
+async def settle_deliveries(
+    session: AsyncSession, settlements: Sequence[Settlement], now: datetime
 ) -> None:
-    values: dict[str, object] = {
-        "state": state,
-        "attempts": Delivery.attempts + 1,
-        "last_status": status,
-        "last_error": error[:2000] if error else None,
-        "lease_until": None,
-        "lease_owner": None,
+    """Record a batch's outcomes in one executemany UPDATE (by primary key)."""
+    rows: list[dict[str, object]] = []
+    for item in sorted(settlements, key=lambda s: s.delivery.id):
+        row: dict[str, object] = {
+            "id": item.delivery.id,
+            "state": item.state,
+            "attempts": item.delivery.attempts + 1,
+            "last_status": item.status,
+            "last_error": item.error[:2000] if item.error else None,
+            "lease_until": None,
+            "lease_owner": None,
+            "next_attempt_at": item.next_attempt_at or item.delivery.next_attempt_at,
+            "priority": 1 if item.state == "pending" else item.delivery.priority,
+            "finished_at": None if item.state == "pending" else now,
+        }
+        rows.append(row)
+    if rows:
+        await session.execute(update(Delivery), rows)
+
+
+async def defer_deliveries(
+    session: AsyncSession, deliveries: Sequence[Delivery], until: datetime
+) -> None:
+    """Leave deliveries untried while their domain is unavailable (no attempt counted)."""
+    rows = [
+        {"id": d.id, "next_attempt_at": until, "lease_until": None, "lease_owner": None}
+        for d in deliveries
+    ]
+    if rows:
+        await session.execute(update(Delivery), rows)
+
+
+async def peers(
+    session: AsyncSession, domains: Iterable[str], now: datetime
+) -> dict[str, PeerDomain]:
+    """The peer rows for these domains, created where missing."""
+    wanted = set(domains)
+    found: dict[str, PeerDomain] = {
+        row.domain: row
+        for row in (
+            await session.scalars(select(PeerDomain).where(PeerDomain.domain.in_(wanted)))
+        ).all()
     }
-    if state == "pending":
-        assert next_attempt_at is not None
-        values.update(next_attempt_at=next_attempt_at, priority=1)
-    else:
-        values["finished_at"] = now
-    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
-
-
-async def defer_domain(session: AsyncSession, delivery_id: int, until: datetime) -> None:
-    """Leave a delivery untried while its domain is unavailable (no attempt counted)."""
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(next_attempt_at=until, lease_until=None, lease_owner=None, priority=1)
-    )
+    for domain in sorted(wanted - found.keys()):  # one order for every worker: no deadlock
+        found[domain] = await peer(session, domain, now)
+    return found
 
 
 async def peer(session: AsyncSession, domain: str, now: datetime) -> PeerDomain:

@@ -166,16 +166,18 @@ async def test_a_hanging_peer_does_not_block_other_deliveries(network: Network) 
 
 
 async def test_two_workers_never_claim_the_same_delivery(network: Network) -> None:
+    """Two workers, five shared servers: each delivery once, health rows never deadlock."""
     a = await _start(network)
-    sink = answering(202)
-    await network.serve("sink.test", sink)
-    for number in range(30):
-        await _queue(a, "sink.test", number)
+    sinks = {f"sink{n}.test": answering(202) for n in range(5)}
+    for domain, app in sinks.items():
+        await network.serve(domain, app)
+    for number in range(60):
+        await _queue(a, f"sink{number % 5}.test", number)
     other = DeliveryWorker(a.services.db, a.services.federation, base_url="https://a.test", batch=7)
     a.services.delivery.batch = 7
     while sum(
         await asyncio.gather(a.services.delivery.run_single_cycle(), other.run_single_cycle())
     ):
         pass
-    assert len(sink[hits_key]) == 30
+    assert sum(len(app[hits_key]) for app in sinks.values()) == 60
     assert {r.state for r in await _deliveries(a)} == {"delivered"}
