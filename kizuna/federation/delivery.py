@@ -184,6 +184,9 @@ class DeliveryWorker:
             return Outcome(state="delivered", status=status, error=None)
         if status == 410:
             return Outcome(state="gone", status=status, error="the inbox is gone (410)")
+        if 300 <= status < 400:
+            # An inbox that redirects a signed POST will not take it elsewhere either.
+            return Outcome(state="failed", status=status, error="the inbox redirected")
         if 400 <= status < 500 and status not in PERMANENT_4XX_EXCEPT:
             return Outcome(state="failed", status=status, error=result.body[:500] or None)
         wait = retry_after(result.retry_after, now) if status == 429 else None

@@ -96,12 +96,18 @@ async def test_410_is_gone_and_400_is_permanent(network: Network) -> None:
     a = await _start(network)
     await network.serve("gone.test", answering(410))
     await network.serve("bad.test", answering(400))
+    await network.serve("moved.test", answering(301, {"Location": "https://elsewhere.test/"}))
     await _queue(a, "gone.test", 1)
     await _queue(a, "bad.test", 2)
+    await _queue(a, "moved.test", 3)
     await a.services.delivery.run_single_cycle()
     states = {r.domain: (r.state, r.last_status) for r in await _deliveries(a)}
     # 400 also got the RFC 9421 second knock before being given up.
-    assert states == {"gone.test": ("gone", 410), "bad.test": ("failed", 400)}
+    assert states == {
+        "gone.test": ("gone", 410),
+        "bad.test": ("failed", 400),
+        "moved.test": ("failed", 301),
+    }
 
 
 async def test_429_honours_retry_after(network: Network) -> None:
