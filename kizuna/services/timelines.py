@@ -46,7 +46,17 @@ class TimelineService:
     async def home(self, viewer: Account, *, max_id: int | None = None) -> Page:
         async with self.db.begin() as session:
             posts = await repo.home_timeline(session, viewer.id, max_id=max_id)
-            return await _page(session, posts, PAGE_SIZE, viewer)
+            page = await _page(session, posts, PAGE_SIZE, viewer)
+        # A post and its boosts show once, at the newest (Mastodon keeps reblogs of a status
+        # already in the feed out of it too); paging still follows the raw rows.
+        seen: set[int] = set()
+        shown = []
+        for post in page.posts:
+            key = post.reblog_of_id or post.id
+            if key not in seen:
+                seen.add(key)
+                shown.append(post)
+        return Page(posts=shown, next_max_id=page.next_max_id, stats=page.stats)
 
     async def local(self, viewer: Account | None = None, *, max_id: int | None = None) -> Page:
         async with self.db.begin() as session:

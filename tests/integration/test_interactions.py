@@ -92,6 +92,7 @@ async def test_boost_then_unboost_across_instances(network: Network) -> None:
     assert "boosted your post" in await (await b.browser.get("/notifications")).text()
     home = await (await a.browser.get("/")).text()
     assert "boosted" in home
+    assert home.count("boost me") == 1  # the post and alice's boost of it show once
     await submit(a.browser, f"/posts/{copy.id}/unboost", {}, form_page="/")
     await network.drain()
     async with b.services.db.begin() as session:
