@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 
 from kizuna.activitypub.errors import FetchError
 from kizuna.federation.client import FederationClient, RequestSigner
+from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.outbox.urls import instance_urls, user_urls
 from kizuna.storage import queue
@@ -145,19 +146,7 @@ class DeliveryWorker:
         return len(claimed)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.run_single_cycle()
-            except Exception:
-                logger.exception("delivery cycle failed")
-                done = 0
-            if done:
-                continue
-            self.wakeup.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
-            await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await run_until_stopped("delivery", self.run_single_cycle, self.wakeup, stop)
 
     async def _deliver(self, item: queue.ClaimedDelivery, body: bytes) -> queue.Settlement:
         async with self._domain_slots[item.delivery.domain]:

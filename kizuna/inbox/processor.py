@@ -28,6 +28,7 @@ from kizuna.activitypub.objects import (
 )
 from kizuna.config import Config
 from kizuna.errors import KizunaError
+from kizuna.federation.loop import run_until_stopped
 from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
@@ -93,19 +94,7 @@ class InboxProcessor:
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.run_single_cycle()
-            except Exception:
-                logger.exception("inbox cycle failed")
-                done = 0
-            if done:
-                continue
-            self.wakeup.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wakeup)]
-            await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await run_until_stopped("inbox", self.run_single_cycle, self.wakeup, stop)
 
     async def dispatch(self, session: Session, row: InboxActivity) -> None:
         actor = await repo.get_account_by_uri(session, row.actor_uri)
@@ -207,38 +196,10 @@ class InboxProcessor:
             parent = (
                 await repo.get_post(session, post.in_reply_to_id) if post.in_reply_to_id else None
             )
-            await self._notify_create(session, author, post, parent, note.mentions)
-
-    async def _notify_create(
-        self,
-        session: Session,
-        actor: Account,
-        post: Post,
-        parent: Post | None,
-        mentions: tuple[tuple[str, str], ...],
-    ) -> None:
-        told: set[int] = set()
-        if parent is not None and parent.account.is_local:
-            await interactions.notify(
-                session,
-                account_id=parent.account_id,
-                kind="reply",
-                from_account_id=actor.id,
-                post_id=post.id,
-                now=self.clock(),
+            mentioned = await repo.get_accounts_by_uris(session, [h for h, _ in note.mentions])
+            await interactions.notify_new_post(
+                session, post=post, parent=parent, mentioned=mentioned, now=self.clock()
             )
-            told.add(parent.account_id)
-        for account in await repo.get_accounts_by_uris(session, [h for h, _ in mentions]):
-            if account.is_local and account.id not in told:
-                await interactions.notify(
-                    session,
-                    account_id=account.id,
-                    kind="mention",
-                    from_account_id=actor.id,
-                    post_id=post.id,
-                    now=self.clock(),
-                )
-                told.add(account.id)
 
     async def handle_like(self, session: Session, actor: Account, like: Like) -> None:
         post = await repo.get_post_by_uri(session, like.object_id)

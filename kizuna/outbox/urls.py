@@ -20,11 +20,10 @@ class ActorUrls:
     key_id: str
 
 
-def user_urls(base_url: str, username: str) -> ActorUrls:
-    actor = f"{base_url}/users/{username}"
+def _actor_urls(base_url: str, actor: str, profile: str) -> ActorUrls:
     return ActorUrls(
         id=actor,
-        profile=f"{base_url}/@{username}",
+        profile=profile,
         inbox=f"{actor}/inbox",
         outbox=f"{actor}/outbox",
         followers=f"{actor}/followers",
@@ -34,23 +33,15 @@ def user_urls(base_url: str, username: str) -> ActorUrls:
         shared_inbox=f"{base_url}/inbox",
         key_id=f"{actor}#main-key",
     )
+
+
+def user_urls(base_url: str, username: str) -> ActorUrls:
+    return _actor_urls(base_url, f"{base_url}/users/{username}", f"{base_url}/@{username}")
 
 
 def instance_urls(base_url: str) -> ActorUrls:
     """Mastodon's instance actor lives at /actor (type Application)."""
-    actor = f"{base_url}/actor"
-    return ActorUrls(
-        id=actor,
-        profile=f"{base_url}/about",
-        inbox=f"{actor}/inbox",
-        outbox=f"{actor}/outbox",
-        followers=f"{actor}/followers",
-        following=f"{actor}/following",
-        featured=f"{actor}/collections/featured",
-        featured_tags=f"{actor}/collections/tags",
-        shared_inbox=f"{base_url}/inbox",
-        key_id=f"{actor}#main-key",
-    )
+    return _actor_urls(base_url, f"{base_url}/actor", f"{base_url}/about")
 
 
 def status_url(base_url: str, username: str, post_id: int) -> str:

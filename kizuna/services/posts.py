@@ -168,38 +168,13 @@ class PostService:
             own = await repo.get_account(session, author.id)
             assert own is not None
             post.account = own
-            await self._notify(session, post, parent, mentioned)
+            await interactions.notify_new_post(
+                session, post=post, parent=parent, mentioned=mentioned, now=self.clock()
+            )
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)
         self.outbox.wake()
         return post
-
-    async def _notify(
-        self, session: Session, post: Post, parent: Post | None, mentioned: list[Account]
-    ) -> None:
-        now = self.clock()
-        told: set[int] = set()
-        if parent is not None and parent.account.is_local:
-            await interactions.notify(
-                session,
-                account_id=parent.account_id,
-                kind="reply",
-                from_account_id=post.account_id,
-                post_id=post.id,
-                now=now,
-            )
-            told.add(parent.account_id)
-        for account in mentioned:
-            if account.is_local and account.id not in told:
-                await interactions.notify(
-                    session,
-                    account_id=account.id,
-                    kind="mention",
-                    from_account_id=post.account_id,
-                    post_id=post.id,
-                    now=now,
-                )
-                told.add(account.id)
 
     async def edit(self, post_id: int, author: Account, text: str, *, summary: str = "") -> Post:
         """Change a post's words; followers' servers get an Update with the whole note."""

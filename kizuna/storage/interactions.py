@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from kizuna.storage.models import Notification, Post, Reaction
+from kizuna.storage.models import Account, Notification, Post, Reaction
 from kizuna.storage.repo import POST_LOADS
 
 
@@ -178,3 +178,36 @@ async def notifications(
 
 async def delete_reaction(session: AsyncSession, reaction_id: int) -> None:
     await session.execute(delete(Reaction).where(Reaction.id == reaction_id))
+
+
+async def notify_new_post(
+    session: AsyncSession,
+    *,
+    post: Post,
+    parent: Post | None,
+    mentioned: Sequence[Account],
+    now: datetime,
+) -> None:
+    """A reply notifies the parent's local author; mentions notify the others, once each."""
+    told: set[int] = set()
+    if parent is not None and parent.account.is_local:
+        await notify(
+            session,
+            account_id=parent.account_id,
+            kind="reply",
+            from_account_id=post.account_id,
+            post_id=post.id,
+            now=now,
+        )
+        told.add(parent.account_id)
+    for account in mentioned:
+        if account.is_local and account.id not in told:
+            await notify(
+                session,
+                account_id=account.id,
+                kind="mention",
+                from_account_id=post.account_id,
+                post_id=post.id,
+                now=now,
+            )
+            told.add(account.id)

@@ -1,0 +1,29 @@
+"""The loop every background worker runs: work while there is work, then wait to be woken."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 1.0  # other processes' new rows are seen at least this often
+
+
+async def run_until_stopped(
+    name: str, cycle: Callable[[], Awaitable[int]], wakeup: asyncio.Event, stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
+        try:
+            done = await cycle()
+        except Exception:
+            logger.exception("%s cycle failed", name)
+            done = 0
+        if done:
+            continue
+        wakeup.clear()
+        waiters = [asyncio.ensure_future(event.wait()) for event in (stop, wakeup)]
+        await asyncio.wait(waiters, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
