@@ -18,6 +18,7 @@ from kizuna.storage.engine import Database
 from kizuna.web import (
     admin_routes,
     auth_routes,
+    community_routes,
     media_routes,
     post_routes,
     profile_routes,
@@ -53,6 +54,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         timeline_routes,
         post_routes,
         profile_routes,
+        community_routes,
         admin_routes,
         media_routes,
     ):

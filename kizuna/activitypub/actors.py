@@ -8,6 +8,7 @@ key or a list of keys) and strict on what we act on (id, type, username, inbox).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -36,6 +37,12 @@ __all__ = [
 ]
 
 _HTML: Final = "text/html"
+# Terms of Lemmy's context (join-lemmy.org/context.json) that a Group document uses.
+LEMMY_CONTEXT: Final = {
+    "lemmy": "https://join-lemmy.org/ns#",
+    "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+    "moderators": {"@type": "@id", "@id": "lemmy:moderators"},
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +83,9 @@ class LocalActor:
     icon: Image | None = None
     image: Image | None = None
     fields: tuple[ProfileField, ...] = ()
+    # Groups (Lemmy's community shape): the moderators collection, and who may start threads.
+    moderators: str | None = None
+    posting_restricted_to_mods: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in ACTOR_TYPES:
@@ -152,6 +162,10 @@ def actor_json(actor: LocalActor) -> JsonObject:
         doc["icon"] = image_json(actor.icon)
     if actor.image is not None:
         doc["image"] = image_json(actor.image)
+    if actor.moderators is not None:
+        doc["@context"].append(copy.deepcopy(LEMMY_CONTEXT))
+        doc["attributedTo"] = actor.moderators
+        doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
     return doc
 
 

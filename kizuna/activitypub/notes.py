@@ -58,6 +58,8 @@ class NoteView:
     hashtags: tuple[HashtagTag, ...]
     language: str | None
     conversation: str | None = None
+    # The community (Group id) the note was posted in: named in `to` and `audience` (FEP-1b12).
+    audience: str | None = None
 
     def __post_init__(self) -> None:
         if self.visibility not in VISIBILITIES:
@@ -104,6 +106,8 @@ def note_json(note: NoteView, *, with_context: bool = True) -> JsonObject:
         "conversation": note.conversation,
         "content": note.content_html,
     }
+    if note.audience:
+        doc["audience"] = note.audience
     if note.language:
         doc["contentMap"] = {note.language: note.content_html}
     if note.updated is not None:
@@ -128,8 +132,11 @@ def create_json(note: NoteView) -> JsonObject:
         "to": to,
         "cc": cc,
         "object": note_json(note, with_context=False),
-    }
+    } | ({"audience": note.audience} if note.audience else {})
 
 
 def _note_addressing(note: NoteView) -> tuple[list[str], list[str]]:
-    return addressing(note.visibility, note.followers_url, (m.href for m in note.mentions))
+    to, cc = addressing(note.visibility, note.followers_url, (m.href for m in note.mentions))
+    if note.audience and note.audience not in to:
+        to.append(note.audience)  # Lemmy reads the community from `to` as well
+    return to, cc

@@ -22,7 +22,7 @@ from kizuna.activitypub.errors import FetchError
 from kizuna.federation.client import FederationClient, RequestSigner
 from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.signatures import load_private_key_pem
-from kizuna.outbox.urls import instance_urls, user_urls
+from kizuna.outbox.urls import local_actor_urls
 from kizuna.storage import queue
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account, Delivery, PeerDomain
@@ -98,11 +98,7 @@ class DeliveryWorker:
         signer = self._signers.get(account.id)
         if signer is None:
             assert account.private_key_pem is not None, "only local actors send"
-            urls = (
-                instance_urls(self.base_url)
-                if account.actor_type == "Application"
-                else user_urls(self.base_url, account.username)
-            )
+            urls = local_actor_urls(self.base_url, account.actor_type, account.username)
             signer = RequestSigner(
                 key_id=urls.key_id, private_key=load_private_key_pem(account.private_key_pem)
             )

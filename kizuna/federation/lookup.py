@@ -59,9 +59,15 @@ def check_lengths(actor: RemoteActor) -> None:
         raise InvalidActivityError("preferredUsername is longer than 64 characters")
 
 
+def remote_key(preferred_username: str, actor_type: str) -> str:
+    """Lemmy has /u/rust and /c/rust side by side: a remote community's key gets a "!"."""
+    key = preferred_username.casefold()
+    return f"!{key}" if actor_type == "Group" else key
+
+
 def apply_actor(account: Account, actor: RemoteActor, domain: str, now: datetime) -> None:
     account.username = actor.preferred_username
-    account.username_key = actor.preferred_username.casefold()
+    account.username_key = remote_key(actor.preferred_username, actor.type)
     account.domain = domain
     account.uri = actor.id
     account.url = actor.url or actor.id
@@ -209,7 +215,7 @@ class RemoteAccountService:
             if account is None:
                 # Same handle under a new id: the domain's WebFinger now points elsewhere.
                 account = await repo.get_account_by_username(
-                    session, actor.preferred_username.casefold(), domain
+                    session, remote_key(actor.preferred_username, actor.type), domain
                 )
             if account is None:
                 account = Account(created_at=now)

@@ -15,6 +15,9 @@ async def run_until_stopped(
     name: str, cycle: Callable[[], Awaitable[int]], wakeup: asyncio.Event, stop: asyncio.Event
 ) -> None:
     while not stop.is_set():
+        # Cleared before the cycle, not after: a wake-up that arrives while the cycle runs
+        # (a new row it did not see) must not be lost until the next idle poll.
+        wakeup.clear()
         try:
             done = await cycle()
         except Exception:
@@ -22,7 +25,6 @@ async def run_until_stopped(
             done = 0
         if done:
             continue
-        wakeup.clear()
         waiters = [asyncio.ensure_future(event.wait()) for event in (stop, wakeup)]
         await asyncio.wait(waiters, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:

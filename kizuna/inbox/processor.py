@@ -29,10 +29,11 @@ from kizuna.activitypub.objects import (
 from kizuna.config import Config
 from kizuna.errors import KizunaError
 from kizuna.federation.loop import run_until_stopped
+from kizuna.inbox.groups import GroupInbox
 from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
-from kizuna.storage import interactions, queue, repo
+from kizuna.storage import communities, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, InboxActivity, Post, Reaction
 from kizuna.storage.models import Follow as FollowRow
@@ -59,6 +60,7 @@ class InboxProcessor:
         self.clock = clock
         self.batch = batch
         self.wakeup = asyncio.Event()
+        self.groups = GroupInbox(outbox, notes, clock)
 
     async def run_single_cycle(self) -> int:
         now = self.clock()
@@ -129,6 +131,9 @@ class InboxProcessor:
         target = await repo.get_account_by_uri(session, follow.object)
         if target is None or not target.is_local or target.actor_type == "Application":
             return  # not one of ours: nothing to accept
+        if await communities.get_ban(session, target.id, actor.id) is not None:
+            await self.outbox.send_accept(session, target, actor, follow.raw, accept=False)
+            return  # banned from this community: no membership, not even pending
         existing = await repo.get_follow(session, actor.id, target.id)
         if existing is None:
             existing = await repo.add_follow(
@@ -182,6 +187,8 @@ class InboxProcessor:
             reaction = await interactions.get_reaction_by_uri(session, undo.object_id)
             if reaction is not None and reaction.account_id == actor.id:
                 await interactions.delete_reaction(session, reaction.id)
+                post = await repo.get_post(session, reaction.post_id)
+                await self.groups.relay(session, post, actor, undo.raw)
         elif undo.object_type == "Announce" and undo.object_id:
             boost = await repo.get_post_by_uri(session, undo.object_id)
             if boost is not None and boost.account_id == actor.id and boost.reblog_of_id:
@@ -191,8 +198,10 @@ class InboxProcessor:
         self, session: Session, actor: Account, activity: ObjectActivity
     ) -> None:
         note, author = await self.notes.trusted(session, actor, activity.object, activity.object_id)
+        group = await self.groups.community_of(session, author, note)
         post = await self.notes.store(session, note, author)
         if post is not None:
+            await self.groups.created(session, post, group, activity.raw)
             parent = (
                 await repo.get_post(session, post.in_reply_to_id) if post.in_reply_to_id else None
             )
@@ -209,7 +218,10 @@ class InboxProcessor:
         reaction = Reaction(
             account_id=actor.id, post_id=post.id, emoji=emoji, uri=like.id, created_at=self.clock()
         )
-        if await interactions.add_reaction(session, reaction) and post.account.is_local:
+        added = await interactions.add_reaction(session, reaction)
+        if added:
+            await self.groups.relay(session, post, actor, like.raw)
+        if added and post.account.is_local:
             await interactions.notify(
                 session,
                 account_id=post.account_id,
@@ -220,6 +232,9 @@ class InboxProcessor:
             )
 
     async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
+        if actor.actor_type == "Group":
+            await self.groups.announced(session, actor, announce, self.handle_like)
+            return
         original = await repo.get_post_by_uri(session, announce.object_id)
         if original is None:
             # A boost of a post we never saw: fetch it from its origin, never from the booster.
@@ -267,6 +282,7 @@ class InboxProcessor:
         post.summary = note.summary or ""
         post.sensitive = note.sensitive
         post.updated_at = parse_time(note.updated, self.clock())
+        await self.groups.relay(session, post, actor, activity.raw)
 
     async def handle_delete(self, session: Session, actor: Account, delete: Delete) -> None:
         if delete.is_actor_deletion:
@@ -274,6 +290,7 @@ class InboxProcessor:
             return
         post = await repo.get_post_by_uri(session, delete.object_id)
         if post is not None and post.account_id == actor.id:
+            await self.groups.relay(session, post, actor, delete.raw)
             await repo.delete_post(session, post.id)
 
     async def handle_account_deletion(self, session: Session, actor: Account) -> None:

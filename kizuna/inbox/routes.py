@@ -87,3 +87,8 @@ async def post_inbox(request: web.Request) -> web.Response:
 @routes.post("/actor/inbox")
 async def post_instance_inbox(request: web.Request) -> web.Response:
     return await _post(request, services(request).config.domain)
+
+
+@routes.post("/c/{slug}/inbox")
+async def post_group_inbox(request: web.Request) -> web.Response:
+    return await _post(request, request.match_info["slug"])

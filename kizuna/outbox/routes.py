@@ -101,3 +101,47 @@ async def get_status_activity(request: web.Request) -> web.Response:
         request.match_info["username"], int(request.match_info["post_id"]), activity=True
     )
     return activity_response(doc)
+
+
+# --- communities (Group actors at /c/SLUG; the actor itself is served by the web route) ---
+
+
+@routes.get("/c/{slug}/outbox")
+async def get_group_outbox(request: web.Request) -> web.Response:
+    await require_signature(request)
+    raw_max = request.query.get("max_id", "")
+    max_id = int(raw_max) if raw_max.isdigit() and len(raw_max) <= 19 else None
+    doc = await services(request).publishing.outbox(
+        request.match_info["slug"],
+        page=request.query.get("page") == "true",
+        max_id=max_id,
+        group=True,
+    )
+    return activity_response(doc)
+
+
+@routes.get("/c/{slug}/{which:followers|following}")
+async def get_group_follow_collection(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.follow_collection(
+        request.match_info["slug"],
+        request.match_info["which"],
+        page=_page_number(request),
+        group=True,
+    )
+    return activity_response(doc)
+
+
+@routes.get("/c/{slug}/moderators")
+async def get_group_moderators(request: web.Request) -> web.Response:
+    await require_signature(request)
+    return activity_response(
+        await services(request).publishing.moderators(request.match_info["slug"])
+    )
+
+
+@routes.get("/c/{slug}/collections/featured")
+async def get_group_featured(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.featured(request.match_info["slug"], group=True)
+    return activity_response(doc)

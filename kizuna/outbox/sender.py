@@ -19,8 +19,9 @@ from kizuna.activitypub.activities import (
 from kizuna.activitypub.notes import create_json, note_json
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
+from kizuna.outbox import groups
 from kizuna.outbox.service import PublishingService
-from kizuna.outbox.urls import instance_urls, user_urls
+from kizuna.outbox.urls import local_actor_urls, user_urls
 from kizuna.storage import queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
@@ -59,10 +60,7 @@ class Outbox:
             callback()
 
     def actor_id(self, account: Account) -> str:
-        base = self.config.base_url
-        if account.actor_type == "Application":
-            return instance_urls(base).id
-        return user_urls(base, account.username).id
+        return local_actor_urls(self.config.base_url, account.actor_type, account.username).id
 
     async def enqueue(
         self,
@@ -132,13 +130,27 @@ class Outbox:
             parent_inbox = _shared_inbox_of(parent.account) if parent is not None else None
             if parent_inbox is not None:
                 targets.append(parent_inbox)  # the author replied to hears of it
-        return targets
+        return await self.with_community(session, post, targets)
+
+    async def with_community(
+        self, session: Session, post: Post, targets: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """A remote community hears of its posts, replies, edits and likes (it relays them);
+        a server already among the targets reads the community from the addressing."""
+        if not post.community_id:
+            return targets
+        group = await repo.get_account(session, post.community_id)
+        target = _inbox_of(group) if group is not None else None
+        if target is None or any(domain == target[1] for _, domain in targets):
+            return targets
+        return [*targets, target]
 
     async def send_create(self, session: Session, post: Post) -> int:
         (view,) = await self.publishing.note_views(session, [post])
         doc = create_json(view)
         targets = await self.post_targets(session, post)
-        return await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+        sent = await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+        return sent + await groups.relay(self, session, post, doc, new_post=True)
 
     async def send_delete(self, session: Session, post: Post) -> int:
         (view,) = await self.publishing.note_views(session, [post])
@@ -150,7 +162,8 @@ class Outbox:
             to=["https://www.w3.org/ns/activitystreams#Public"],
             cc=[],
         )
-        return await self.enqueue(session, post.account, doc, targets)
+        sent = await self.enqueue(session, post.account, doc, targets)
+        return sent + await groups.relay(self, session, post, doc)
 
     async def send_like(
         self, session: Session, reaction: Reaction, liker: Account, post: Post
@@ -158,7 +171,9 @@ class Outbox:
         actor = self.actor_id(liker)
         reaction.uri = f"{actor}#likes/{reaction.id}"
         doc = like_json(id=reaction.uri, actor=actor, object_id=post.uri)
-        await self.enqueue(session, liker, doc, filter(None, [_shared_inbox_of(post.account)]))
+        targets = [*filter(None, [_shared_inbox_of(post.account)])]
+        await self.enqueue(session, liker, doc, await self.with_community(session, post, targets))
+        await groups.relay(self, session, post, doc)
 
     async def send_undo_like(
         self, session: Session, reaction: Reaction, liker: Account, post: Post
@@ -168,7 +183,9 @@ class Outbox:
             id=reaction.uri or f"{actor}#likes/{reaction.id}", actor=actor, object_id=post.uri
         )
         doc = undo_json(id=f"{like['id']}/undo", actor=actor, object=like)
-        await self.enqueue(session, liker, doc, filter(None, [_shared_inbox_of(post.account)]))
+        targets = [*filter(None, [_shared_inbox_of(post.account)])]
+        await self.enqueue(session, liker, doc, await self.with_community(session, post, targets))
+        await groups.relay(self, session, post, doc)
 
     def _announce(self, boost: Post, booster: Account, original: Post) -> JsonObject:
         actor = self.actor_id(booster)
@@ -210,7 +227,8 @@ class Outbox:
         stamp = int((post.updated_at or self.clock()).timestamp())
         doc = update_note_json(id=f"{view.id}#updates/{stamp}", actor=view.attributed_to, note=note)
         targets = await self.post_targets(session, post)
-        return await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+        sent = await self.enqueue(session, post.account, doc, targets, post_id=post.id)
+        return sent + await groups.relay(self, session, post, doc)
 
     async def send_update_actor(self, session: Session, account: Account) -> int:
         """Update(Person) to every server with followers, so profiles refresh there."""

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kizuna.activitypub.actors import Image, LocalActor, ProfileField, actor_json
 from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
-from kizuna.outbox.urls import ActorUrls, instance_urls, status_url, tag_path, user_urls
-from kizuna.storage import repo
+from kizuna.outbox.urls import (
+    ActorUrls,
+    local_actor_urls,
+    moderators_url,
+    status_url,
+    tag_path,
+)
+from kizuna.storage import communities, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post
 
@@ -34,16 +42,16 @@ class PublishingService:
         self.config = config
 
     def _urls(self, account: Account) -> ActorUrls:
-        base = self.config.base_url
-        if account.actor_type == "Application":
-            return instance_urls(base)
-        return user_urls(base, account.username)
+        return local_actor_urls(self.config.base_url, account.actor_type, account.username)
 
-    async def _local_account(self, username: str) -> Account:
+    async def _local_account(self, username: str, *, group: bool = False) -> Account:
+        """A local person (`/users/NAME`) or, with `group`, a community (`/c/SLUG`)."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
         if account is None or account.actor_type == "Application":
             raise NotFoundError(f"no account named {username} here")
+        if (account.actor_type == "Group") != group:
+            raise NotFoundError(f"no {'community' if group else 'account'} named {username} here")
         return account
 
     def _actor(self, account: Account) -> LocalActor:
@@ -85,10 +93,35 @@ class PublishingService:
     async def instance_actor(self, account: Account) -> JsonObject:
         return actor_json(self._actor(account))
 
-    async def outbox(self, username: str, *, page: bool, max_id: int | None) -> JsonObject:
-        account = await self._local_account(username)
+    async def group_actor(self, slug: str) -> JsonObject:
+        """Lemmy's community shape: moderators as `attributedTo`, `postingRestrictedToMods`."""
+        group = await self._local_account(slug, group=True)
+        async with self.db.begin() as session:
+            community = await communities.get_community(session, group.id)
+        actor = replace(
+            self._actor(group),
+            moderators=moderators_url(group.uri),
+            posting_restricted_to_mods=community is not None and community.posting_restricted,
+        )
+        return actor_json(actor)
+
+    async def moderators(self, slug: str) -> JsonObject:
+        group = await self._local_account(slug, group=True)
+        async with self.db.begin() as session:
+            mods = await communities.moderators(session, group.id)
+        ids = [self._urls(account).id for account, _ in mods]
+        return ordered_collection_json(
+            id=moderators_url(group.uri), total_items=len(ids), items=ids
+        )
+
+    async def outbox(
+        self, username: str, *, page: bool, max_id: int | None, group: bool = False
+    ) -> JsonObject:
+        account = await self._local_account(username, group=group)
         urls = self._urls(account)
         async with self.db.begin() as session:
+            if group:
+                return await self._group_outbox(session, account, page=page, max_id=max_id)
             if not page:
                 total = await repo.count_account_posts(session, account.id, PUBLIC_VISIBILITIES)
                 return ordered_collection_json(
@@ -116,9 +149,32 @@ class PublishingService:
             next=next_page,
         )
 
-    async def follow_collection(self, username: str, which: str, *, page: int | None) -> JsonObject:
+    async def _group_outbox(
+        self, session: Session, group: Account, *, page: bool, max_id: int | None
+    ) -> JsonObject:
+        """A community's threads as the Create activities its members sent."""
+        outbox = self._urls(group).outbox
+        if not page:
+            total = (await communities.counts(session, [group.id]))[group.id][1]
+            return ordered_collection_json(
+                id=outbox, total_items=total, first=f"{outbox}?page=true"
+            )
+        posts = await communities.community_posts(
+            session, group.id, max_id=max_id, limit=OUTBOX_PAGE
+        )
+        notes = await self.note_views(session, posts)
+        return ordered_collection_page_json(
+            id=f"{outbox}?page=true" + (f"&max_id={max_id}" if max_id else ""),
+            part_of=outbox,
+            items=[create_json(n) for n in notes],
+            next=f"{outbox}?max_id={posts[-1].id}&page=true" if len(posts) == OUTBOX_PAGE else None,
+        )
+
+    async def follow_collection(
+        self, username: str, which: str, *, page: int | None, group: bool = False
+    ) -> JsonObject:
         """`which` is "followers" or "following"; pages hold actor ids, newest first."""
-        account = await self._local_account(username)
+        account = await self._local_account(username, group=group)
         collection_id = getattr(self._urls(account), which)
         async with self.db.begin() as session:
             if page is None:
@@ -143,10 +199,18 @@ class PublishingService:
             prev=f"{collection_id}?page={page - 1}" if page > 1 else None,
         )
 
-    async def featured(self, username: str) -> JsonObject:
-        account = await self._local_account(username)
-        # Pinned posts arrive with community moderation; until then the collection is empty.
-        return ordered_collection_json(id=self._urls(account).featured, total_items=0, items=[])
+    async def featured(self, username: str, *, group: bool = False) -> JsonObject:
+        """A community's pinned threads (Lemmy's featured); people pin nothing yet."""
+        account = await self._local_account(username, group=group)
+        featured = self._urls(account).featured
+        if not group:
+            return ordered_collection_json(id=featured, total_items=0, items=[])
+        async with self.db.begin() as session:
+            notes = await self.note_views(
+                session, await communities.pinned_posts(session, account.id)
+            )
+        items = [note_json(n, with_context=False) for n in notes]
+        return ordered_collection_json(id=featured, total_items=len(items), items=items)
 
     async def note(self, username: str, post_id: int, *, activity: bool = False) -> JsonObject:
         account = await self._local_account(username)
@@ -166,9 +230,14 @@ class PublishingService:
         mentions = await repo.mentions_for_posts(session, ids)
         tags = await repo.tags_for_posts(session, ids)
         base = self.config.base_url
+        groups = {
+            cid: await session.get(Account, cid)
+            for cid in {p.community_id for p in posts if p.community_id}
+        }
         views = []
         for post in posts:
             author = post.account
+            group = groups.get(post.community_id) if post.community_id else None
             views.append(
                 NoteView(
                     id=status_url(base, author.username, post.id),
@@ -192,6 +261,7 @@ class PublishingService:
                         HashtagTag(href=base + tag_path(t), name=f"#{t}") for t in tags[post.id]
                     ),
                     language=post.language,
+                    audience=group.uri if group is not None else None,
                 )
             )
         return views

@@ -39,6 +39,24 @@ def user_urls(base_url: str, username: str) -> ActorUrls:
     return _actor_urls(base_url, f"{base_url}/users/{username}", f"{base_url}/@{username}")
 
 
+def group_urls(base_url: str, slug: str) -> ActorUrls:
+    """A community is a Group at /c/SLUG, as Lemmy's; its HTML page is the same URL."""
+    actor = f"{base_url}/c/{slug}"
+    return _actor_urls(base_url, actor, actor)
+
+
+def moderators_url(group_id: str) -> str:
+    return f"{group_id}/moderators"
+
+
+def local_actor_urls(base_url: str, actor_type: str, username: str) -> ActorUrls:
+    if actor_type == "Application":
+        return instance_urls(base_url)
+    if actor_type == "Group":
+        return group_urls(base_url, username)
+    return user_urls(base_url, username)
+
+
 def instance_urls(base_url: str) -> ActorUrls:
     """Mastodon's instance actor lives at /actor (type Application)."""
     return _actor_urls(base_url, f"{base_url}/actor", f"{base_url}/about")

@@ -21,6 +21,8 @@ from kizuna.outbox.sender import Outbox
 from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import instance_urls
 from kizuna.services.accounts import AccountService, utcnow
+from kizuna.services.communities import CommunityService
+from kizuna.services.community_moderation import CommunityModeration
 from kizuna.services.follows import FollowService
 from kizuna.services.interactions import InteractionService
 from kizuna.services.media import MediaStore
@@ -51,6 +53,8 @@ class Services:
     delivery: DeliveryWorker
     processor: InboxProcessor
     interactions: InteractionService
+    communities: CommunityService
+    moderation: CommunityModeration
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -71,15 +75,17 @@ class Services:
         federation.schemes = PeerSchemes(db)
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
         outbox.on_enqueue(delivery.wakeup.set)
+        follows = FollowService(db, outbox)
+        posts = PostService(db, config, outbox)
         return cls(
             config=config,
             db=db,
             settings=settings,
             media=media,
             accounts=accounts,
-            posts=PostService(db, config, outbox),
+            posts=posts,
             timelines=TimelineService(db),
-            follows=FollowService(db, outbox),
+            follows=follows,
             federation=federation,
             remote_accounts=remote_accounts,
             publishing=publishing,
@@ -92,6 +98,10 @@ class Services:
                 db, config, outbox, NoteStore(federation, remote_accounts, utcnow)
             ),
             interactions=InteractionService(db, config, outbox),
+            communities=CommunityService(
+                db, config.base_url, config.domain, media, follows, posts, remote_accounts
+            ),
+            moderation=CommunityModeration(db, outbox, follows),
         )
 
     async def start(self) -> None:

@@ -26,8 +26,16 @@ class FollowService:
     async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
         async with self.db.begin() as session:
             target = await repo.get_account_by_username(session, username.casefold(), domain)
+        if target is None or target.actor_type == "Application":
+            raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
+        return await self.follow_account(follower, target.id)
+
+    async def follow_account(self, follower: Account, target_id: int) -> Follow:
+        """Follow a person, or join a community (a Group is followed like anyone)."""
+        async with self.db.begin() as session:
+            target = await repo.get_account(session, target_id)
             if target is None or target.actor_type == "Application":
-                raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
+                raise NotFoundError("no such account")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")
             existing = await repo.get_follow(session, follower.id, target.id)
@@ -50,8 +58,15 @@ class FollowService:
     async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
         async with self.db.begin() as session:
             target = await repo.get_account_by_username(session, username.casefold(), domain)
+        if target is None:
+            raise NotFoundError(f"no account named @{username} here")
+        await self.unfollow_account(follower, target.id)
+
+    async def unfollow_account(self, follower: Account, target_id: int) -> None:
+        async with self.db.begin() as session:
+            target = await repo.get_account(session, target_id)
             if target is None:
-                raise NotFoundError(f"no account named @{username} here")
+                raise NotFoundError("no such account")
             follow = await repo.get_follow(session, follower.id, target.id)
             if follow is None:
                 return

@@ -21,6 +21,7 @@ from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import tag_path
 from kizuna.services.accounts import utcnow
+from kizuna.services.community_rules import posting_refusal
 from kizuna.storage import interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
@@ -113,7 +114,10 @@ class PostService:
         visibility: str = "public",
         language: str = "",
         in_reply_to: int | None = None,
+        community_id: int | None = None,
     ) -> Post:
+        """`community_id`: a community (Group, ours or remote) the author belongs to; a reply
+        inside a community thread belongs to that community without saying so."""
         text = text.replace("\r\n", "\n").strip()
         summary = " ".join(summary.split())
         vis = self._validate(text, summary, visibility, language)
@@ -126,6 +130,15 @@ class PostService:
                 parent = await repo.get_post(session, in_reply_to)
                 if parent is None or not await can_see(session, parent, author):
                     raise NotFoundError("the post you reply to does not exist or is not visible")
+                community_id = community_id or parent.community_id
+            if community_id is not None:
+                group = await repo.get_account(session, community_id)
+                if group is None or group.actor_type != "Group":
+                    raise NotFoundError("no such community")
+                refusal = await posting_refusal(session, group, author, top_level=parent is None)
+                if refusal:
+                    raise PermissionDeniedError(refusal)
+                vis = Visibility.PUBLIC  # community threads are public, as Lemmy's
             found = await repo.get_accounts_by_acct(
                 session, ((r.username.casefold(), r.domain or "") for r in refs)
             )
@@ -156,6 +169,7 @@ class PostService:
                 language=language or guess_language(text),
                 in_reply_to_id=parent.id if parent else None,
                 in_reply_to_uri=parent.uri if parent else None,
+                community_id=community_id,
                 created_at=self.clock(),
             )
             await repo.add_post(

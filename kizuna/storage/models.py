@@ -120,6 +120,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="user")
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
     sign_up_reason: Mapped[str] = mapped_column(Text, default="")
+    # The mixi2 feed rule: one post from a joined community every N home items; 0 turns it off.
+    community_feed_every: Mapped[int] = mapped_column(Integer, default=5)
     created_at: Mapped[datetime] = mapped_column(_tz())
     last_login_at: Mapped[datetime | None] = mapped_column(_tz())
 
@@ -146,6 +148,7 @@ class Post(Base):
     __table_args__ = (
         Index("ix_posts_account_id_id", "account_id", "id"),
         Index("ix_posts_local_visibility_id", "local", "visibility", "id"),
+        Index("ix_posts_community_id_id", "community_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
@@ -168,10 +171,15 @@ class Post(Base):
     reblog_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), index=True
     )
+    # The community (a Group account, ours or remote) the post was made in (FEP-1b12 audience).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # Pinned by the community's moderators (its featured collection).
+    pinned_at: Mapped[datetime | None] = mapped_column(_tz())
     created_at: Mapped[datetime] = mapped_column(_tz())
     updated_at: Mapped[datetime | None] = mapped_column(_tz())
 
-    account: Mapped[Account] = relationship(lazy="raise")
+    account: Mapped[Account] = relationship(lazy="raise", foreign_keys=[account_id])
+    community: Mapped[Account | None] = relationship(lazy="raise", foreign_keys=[community_id])
     reblog_of: Mapped[Post | None] = relationship(
         remote_side="Post.id", foreign_keys=[reblog_of_id], lazy="raise"
     )
@@ -333,6 +341,80 @@ class Notification(Base):
     post: Mapped[Post | None] = relationship(lazy="raise")
 
 
+class Community(Base):
+    """What a local Group account needs beyond an account: rules, posting, activity."""
+
+    __tablename__ = "communities"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    rules: Mapped[str] = mapped_column(Text, default="")
+    # Lemmy's postingRestrictedToMods: only moderators start threads.
+    posting_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    # For the directory's "recent activity" order.
+    last_post_at: Mapped[datetime | None] = mapped_column(_tz(), index=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+    account: Mapped[Account] = relationship(lazy="raise", foreign_keys=[account_id])
+
+
+class CommunityRole(Base):
+    """Owner or moderator of a community; members are the Group's accepted followers."""
+
+    __tablename__ = "community_roles"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # owner | moderator
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class CommunityBan(Base):
+    __tablename__ = "community_bans"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # The Block activity's id (ours, or the remote group's), to match its Undo.
+    uri: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class ModerationLogEntry(Base):
+    """Every moderator action in a community, kept for its members to read."""
+
+    __tablename__ = "community_moderation_log"
+    __table_args__ = (Index("ix_community_moderation_log", "community_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    community_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # remove_post | ban | unban | approve | reject | pin | unpin | add_moderator
+    action: Mapped[str] = mapped_column(String(32))
+    target_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    # Not a foreign key: a removed post's uri stays readable in the log.
+    post_uri: Mapped[str | None] = mapped_column(String(2048))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+    moderator: Mapped[Account | None] = relationship(foreign_keys=[moderator_id], lazy="raise")
+    target: Mapped[Account | None] = relationship(foreign_keys=[target_account_id], lazy="raise")
+
+
 class InstanceSetting(Base):
     __tablename__ = "instance_settings"
 
@@ -343,11 +425,15 @@ class InstanceSetting(Base):
 __all__ = [
     "Account",
     "Base",
+    "Community",
+    "CommunityBan",
+    "CommunityRole",
     "Delivery",
     "Follow",
     "InboxActivity",
     "InstanceSetting",
     "LoginSession",
+    "ModerationLogEntry",
     "Notification",
     "OutboxActivity",
     "PeerDomain",

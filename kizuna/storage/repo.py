@@ -29,6 +29,7 @@ PAGE_SIZE = 40
 # the same query (no N+1).
 POST_LOADS = (
     joinedload(Post.account),
+    joinedload(Post.community),
     joinedload(Post.reblog_of).joinedload(Post.account),
 )
 

@@ -23,7 +23,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "kizuna_session"
 CSRF_COOKIE = "kizuna_csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Server-to-server endpoints authenticate by HTTP signature, not by cookie.
+# Server-to-server endpoints (the inboxes) authenticate by HTTP signature, not by cookie.
+# Only inboxes: /c/SLUG/... also holds the community pages' own forms.
 CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/", "/actor/")
 
 JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
@@ -77,9 +78,13 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
+def _is_inbox(path: str) -> bool:
+    return path.startswith(CSRF_EXEMPT_PREFIXES) and path.endswith("/inbox")
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(CSRF_EXEMPT_PREFIXES) and request.method != "GET":
+    if _is_inbox(request.path) and request.method != "GET":
         return await handler(request)  # server-to-server: signed, and never gets a cookie
     secret = request.app[secret_key]
     cookie = request.cookies.get(CSRF_COOKIE)

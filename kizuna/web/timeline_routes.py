@@ -1,12 +1,15 @@
-"""Home, local and hashtag timelines."""
+"""Home, local and hashtag timelines, and the home feed's setting."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from kizuna.activitypub.text import MAX_POST_CHARS, normalize_hashtag
+from kizuna.errors import ValidationError
 from kizuna.services.posts import LANGUAGES
-from kizuna.web.context import current_user, parse_max_id, services
+from kizuna.services.timelines import COMMUNITY_FEED_CHOICES
+from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.forms import form_text
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -21,8 +24,48 @@ async def get_home(request: web.Request) -> web.Response:
     user = current_user(request)
     if user is None:
         raise web.HTTPSeeOther("/public")
-    page = await services(request).timelines.home(user.account, max_id=parse_max_id(request))
+    page = await services(request).timelines.home(
+        user.account,
+        max_id=parse_max_id(request),
+        community_max_id=parse_community_max_id(request),
+        every=user.community_feed_every,
+    )
     return render(request, "home.html", {"page": page, "title": "Home", **compose_context()})
+
+
+def parse_community_max_id(request: web.Request) -> int | None:
+    """`cmax_id`: where the home feed's community stream continues (see Page)."""
+    raw = request.query.get("cmax_id")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise web.HTTPBadRequest(text="cmax_id must be a post id")
+    return int(raw)
+
+
+def feed_choices() -> list[tuple[int, str]]:
+    return [(n, f"One every {n} posts" if n else "Off") for n in COMMUNITY_FEED_CHOICES]
+
+
+@routes.get("/settings/feed")
+async def get_settings_feed(request: web.Request) -> web.Response:
+    user = require_user(request)
+    context = {"choices": feed_choices(), "current": user.community_feed_every, "error": None}
+    return render(request, "settings_feed.html", context)
+
+
+@routes.post("/settings/feed")
+async def post_settings_feed(request: web.Request) -> web.Response:
+    user = require_user(request)
+    form = await request.post()
+    raw = form_text(form, "community_feed_every", 10)
+    every = int(raw) if raw.isdigit() else -1
+    try:
+        await services(request).timelines.set_community_feed_every(user.id, every)
+    except ValidationError as exc:
+        context = {"choices": feed_choices(), "current": every, "error": str(exc)}
+        return render(request, "settings_feed.html", context, status=exc.status)
+    raise web.HTTPSeeOther("/settings/feed?saved=1")
 
 
 @routes.get("/public")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kizuna.app import http_session
 from kizuna.config import Config
@@ -25,6 +25,7 @@ from kizuna.storage.models import (
     PostTag,
     Reaction,
 )
+from tests.integration.receive import receive
 
 PEERS = Path(__file__).resolve().parents[1] / "data" / "peers"
 NOTE = "https://kizuna.example/notes/01HZX3K9Q2"
@@ -89,24 +90,7 @@ async def kizuna_example(config: Config, db: Database) -> AsyncIterator[Services
 
 
 async def process(services: Services, *names: str) -> list[InboxActivity]:
-    async with services.db.begin() as session:
-        for name in names:
-            doc = payload(name)
-            actor = doc["actor"] if isinstance(doc["actor"], str) else doc["actor"]["id"]
-            session.add(
-                InboxActivity(
-                    activity_id=doc["id"],
-                    activity_type=doc["type"],
-                    actor_uri=actor,
-                    signer_key_id=f"{actor}#main-key",
-                    raw=doc,
-                    received_at=datetime.now(UTC),
-                    attempts=0,
-                )
-            )
-    await services.processor.run_single_cycle()
-    async with services.db.begin() as session:
-        return list((await session.scalars(select(InboxActivity))).all())
+    return await receive(services, *(payload(name) for name in names))
 
 
 async def rows(services: Services, model: Any) -> list[Any]:
@@ -156,25 +140,45 @@ async def test_follow_like_undo_delete_from_mastodon(kizuna_example: Services) -
     assert [p.uri for p in await rows(kizuna_example, Post) if not p.local] == []
 
 
-async def test_relayed_lemmy_announce_is_refused_without_its_origin(
+async def test_lemmy_announce_needs_a_member_here_then_lands_in_the_community(
     kizuna_example: Services,
 ) -> None:
-    """The announced Create is fetched from lemmy.example, which does not exist here: the
-    activity is kept with its error for a retry, and no post is made from the relayed copy."""
+    """Nobody here joined: refused for good, nothing stored. Once bob joined, the group's
+    own-host Create(Page) is taken as embedded (its host vouches) into the community."""
+    now = datetime.now(UTC)
     async with kizuna_example.db.begin() as session:
-        now = datetime.now(UTC)
-        session.add(
-            Account(
-                username="kizuna",
-                username_key="kizuna",
-                domain="lemmy.example",
-                uri="https://lemmy.example/c/kizuna",
-                actor_type="Group",
-                created_at=now,
-                updated_at=now,
-            )
+        group = Account(
+            username="kizuna",
+            username_key="!kizuna",
+            domain="lemmy.example",
+            uri="https://lemmy.example/c/kizuna",
+            actor_type="Group",
+            created_at=now,
+            updated_at=now,
         )
+        session.add(group)
     (row,) = await process(kizuna_example, "lemmy-announce-create-page")
-    assert row.processed_at is None
+    assert row.processed_at is not None
     assert row.error is not None
+    assert "nobody here joined" in row.error
     assert [p for p in await rows(kizuna_example, Post) if not p.local] == []
+
+    bob = next(a for a in await rows(kizuna_example, Account) if a.username == "bob")
+    dave = Account(
+        username="dave",
+        username_key="dave",
+        domain="lemmy.example",
+        uri="https://lemmy.example/u/dave",
+        created_at=now,
+        updated_at=now,
+    )
+    async with kizuna_example.db.begin() as session:
+        session.add(dave)
+        session.add(Follow(account_id=bob.id, target_account_id=group.id, created_at=now))
+        await session.execute(delete(InboxActivity))
+    (row,) = await process(kizuna_example, "lemmy-announce-create-page")
+    assert row.error is None
+    (post,) = [p for p in await rows(kizuna_example, Post) if not p.local]
+    assert post.uri == "https://lemmy.example/post/1234"
+    assert post.community_id == group.id
+    assert "Kizuna 0.3 released" in post.content_html
