@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from kizuna.errors import ValidationError
 from kizuna.services.container import Services
@@ -18,6 +16,7 @@ from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow, Post, User
 from tests.integration.conftest import ClientFactory
+from tests.integration.statements import count_statements
 from tests.integration.web import csrf_token, log_in, make_user
 
 POST_IDS_RE = re.compile(r'data-post-id="(\d+)"')
@@ -120,20 +119,6 @@ def world(db: Database) -> World:
 
 def ids(page: Page) -> list[int]:
     return [p.id for p in page.posts]
-
-
-@contextmanager
-def count_statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_home__one_community_post_after_every_5_items_newest_first(

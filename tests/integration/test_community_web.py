@@ -57,6 +57,20 @@ async def _community(
     return await services.communities.create(await _account(services, owner), new)
 
 
+async def _cats_with_member(
+    make_client: ClientFactory, services: Services
+) -> tuple[Account, Client, Client, int]:
+    """!cats owned by alice, bob a member: (group, alice's browser, bob's, bob's id)."""
+    await make_user(services, "alice")
+    group = await _community(services, "alice", "cats", "Cat lovers")
+    alice = await make_client()
+    await log_in(alice, Person("alice", "pw-alice-long"))
+    bob = await _user(make_client, services, "bob")
+    bob_id = (await _account(services, "bob")).id
+    assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
+    return group, alice, bob, bob_id
+
+
 async def _create_form(
     client: Client, *, icon: bytes | None = None, **fields: str
 ) -> aiohttp.ClientResponse:
@@ -501,13 +515,7 @@ async def test_moderator_removes_a_post_and_the_log_says_so(
 async def test_ban_stops_posting_shows_in_log_then_unban(
     make_client: ClientFactory, services: Services
 ) -> None:
-    await make_user(services, "alice")
-    group = await _community(services, "alice", "cats", "Cat lovers")
-    alice = await make_client()
-    await log_in(alice, Person("alice", "pw-alice-long"))
-    bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
-    assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
+    group, alice, bob, bob_id = await _cats_with_member(make_client, services)
 
     members = (await _page(alice, "/c/cats/moderation")).split('id="members-heading"')[1]
     assert f'action="/c/cats/members/{bob_id}/ban"' in members
@@ -597,13 +605,7 @@ async def test_pin_shows_the_thread_first_marked_pinned_then_unpin(
 async def test_owner_appoints_a_moderator_who_can_then_moderate(
     make_client: ClientFactory, services: Services
 ) -> None:
-    await make_user(services, "alice")
-    group = await _community(services, "alice", "cats", "Cat lovers")
-    alice = await make_client()
-    await log_in(alice, Person("alice", "pw-alice-long"))
-    bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
-    assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
+    group, alice, bob, bob_id = await _cats_with_member(make_client, services)
 
     members = (await _page(alice, "/c/cats/moderation")).split('id="members-heading"')[1]
     assert f'action="/c/cats/members/{bob_id}/moderator"' in members

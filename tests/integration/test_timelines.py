@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from tests.integration.conftest import ClientFactory
+from tests.integration.statements import count_statements
 from tests.integration.web import log_in, make_user, submit, write_post
 
 POST_IDS_RE = re.compile(r'data-post-id="(\d+)"')
-
-
-@contextmanager
-def count_statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_follow_then_followed_posts_in_home_newest_first(
