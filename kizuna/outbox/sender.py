@@ -22,7 +22,7 @@ from kizuna.config import Config
 from kizuna.outbox import groups
 from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import local_actor_urls, user_urls
-from kizuna.storage import queue, repo
+from kizuna.storage import communities, queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow, OutboxActivity, Post, Reaction
@@ -231,8 +231,10 @@ class Outbox:
         return sent + await groups.relay(self, session, post, doc)
 
     async def send_update_actor(self, session: Session, account: Account) -> int:
-        """Update(Person) to every server with followers, so profiles refresh there."""
-        actor_doc = self.publishing.actor_document(account)
+        """Update(Person) to every server with followers (a community's members, for an
+        Update(Group)), so profiles refresh there."""
+        community = await communities.get_community(session, account.id)
+        actor_doc = self.publishing.actor_document(account, community)
         stamp = int(self.clock().timestamp())
         doc = update_actor_json(id=f"{actor_doc['id']}#updates/{stamp}", actor_doc=actor_doc)
         return await self.enqueue(

@@ -19,7 +19,7 @@ from kizuna.outbox.urls import (
 )
 from kizuna.storage import communities, repo
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, Post
+from kizuna.storage.models import Account, Community, Post
 
 COLLECTION_PAGE = 40
 OUTBOX_PAGE = 20
@@ -84,8 +84,16 @@ class PublishingService:
             ),
         )
 
-    def actor_document(self, account: Account) -> JsonObject:
-        return actor_json(self._actor(account))
+    def actor_document(self, account: Account, community: Community | None = None) -> JsonObject:
+        """A person's document, or a community's in Lemmy's shape (with its `community`)."""
+        actor = self._actor(account)
+        if account.actor_type == "Group":
+            actor = replace(
+                actor,
+                moderators=moderators_url(account.uri),
+                posting_restricted_to_mods=community is not None and community.posting_restricted,
+            )
+        return actor_json(actor)
 
     async def actor(self, username: str) -> JsonObject:
         return actor_json(self._actor(await self._local_account(username)))
@@ -98,12 +106,7 @@ class PublishingService:
         group = await self._local_account(slug, group=True)
         async with self.db.begin() as session:
             community = await communities.get_community(session, group.id)
-        actor = replace(
-            self._actor(group),
-            moderators=moderators_url(group.uri),
-            posting_restricted_to_mods=community is not None and community.posting_restricted,
-        )
-        return actor_json(actor)
+        return self.actor_document(group, community)
 
     async def moderators(self, slug: str) -> JsonObject:
         group = await self._local_account(slug, group=True)

@@ -18,6 +18,7 @@ from kizuna.activitypub.text import count_chars, render_plain
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.lookup import RemoteAccountService
+from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import group_urls
 from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls, utcnow
 from kizuna.services.follows import FollowService
@@ -44,8 +45,9 @@ THREADS_PAGE = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NewCommunity:
-    slug: str
+class CommunitySettings:
+    """What its moderators can change later; icon/banner None keeps the current image."""
+
     name: str
     description: str = ""
     rules: str = ""
@@ -53,6 +55,11 @@ class NewCommunity:
     posting_restricted: bool = False
     icon: bytes | None = None
     banner: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewCommunity(CommunitySettings):
+    slug: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,8 +123,10 @@ class CommunityService:
         follows: FollowService,
         posts: PostService,
         remote_accounts: RemoteAccountService,
+        outbox: Outbox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.outbox = outbox
         self.db = db
         self.base_url = base_url
         self.domain = domain
@@ -127,20 +136,58 @@ class CommunityService:
         self.remote_accounts = remote_accounts
         self.clock = clock
 
-    async def create(self, owner: Account, new: NewCommunity) -> Account:
-        slug = validate_slug(new.slug.strip())
-        name = " ".join(new.name.split())
+    def _validated(self, settings: CommunitySettings) -> str:
+        """The name, normalised; raises ValidationError on any field out of bounds."""
+        name = " ".join(settings.name.split())
         if not name or count_chars(name) > MAX_NAME:
             raise ValidationError(f"a name of 1 to {MAX_NAME} characters", field="name")
-        if count_chars(new.description) > MAX_DESCRIPTION:
+        if count_chars(settings.description) > MAX_DESCRIPTION:
             raise ValidationError(
                 f"a description holds at most {MAX_DESCRIPTION} characters", field="description"
             )
-        if count_chars(new.rules) > MAX_RULES:
+        if count_chars(settings.rules) > MAX_RULES:
             raise ValidationError(f"rules hold at most {MAX_RULES} characters", field="rules")
-        for image in (new.icon, new.banner):
+        for image in (settings.icon, settings.banner):
             if image:
                 self.media.check(image)
+        return name
+
+    async def update(self, group_id: int, moderator: Account, settings: CommunitySettings) -> None:
+        """A moderator changes the community; members' servers get an Update(Group)."""
+        name = self._validated(settings)
+        async with self.db.begin() as session:
+            group = await repo.get_account(session, group_id)
+            community = await communities.get_community(session, group_id)
+            if group is None or community is None:
+                raise NotFoundError("no such community here")
+            if await communities.role_of(session, group_id, moderator.id) is None:
+                raise PermissionDeniedError(f"only the moderators of !{group.acct} may do that")
+            group.display_name = name
+            group.note = settings.description.strip()
+            group.note_html = self._html(group.note)
+            group.locked = settings.approval_required
+            group.updated_at = self.clock()
+            community.rules = settings.rules.strip()
+            community.posting_restricted = settings.posting_restricted
+            if settings.icon:
+                group.avatar_path = await self.media.save("avatars", str(group.id), settings.icon)
+            if settings.banner:
+                group.header_path = await self.media.save("headers", str(group.id), settings.banner)
+            await communities.add_log(
+                session,
+                ModerationLogEntry(
+                    community_id=group.id,
+                    moderator_id=moderator.id,
+                    action="edit",
+                    created_at=self.clock(),
+                ),
+            )
+            await self.outbox.send_update_actor(session, group)
+        self.outbox.wake()
+
+    async def create(self, owner: Account, new: NewCommunity) -> Account:
+        slug = validate_slug(new.slug.strip())
+        name = self._validated(new)
         keys = await asyncio.to_thread(generate_rsa_keypair)
         now = self.clock()
         async with self.db.begin() as session:

@@ -99,7 +99,7 @@ class Services:
             ),
             interactions=InteractionService(db, config, outbox),
             communities=CommunityService(
-                db, config.base_url, config.domain, media, follows, posts, remote_accounts
+                db, config.base_url, config.domain, media, follows, posts, remote_accounts, outbox
             ),
             moderation=CommunityModeration(db, outbox, follows),
         )

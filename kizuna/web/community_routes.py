@@ -15,6 +15,7 @@ from kizuna.services.communities import (
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_RULES,
+    CommunitySettings,
     CommunityView,
     NewCommunity,
     community_path,
@@ -38,6 +39,7 @@ LOG_ACTIONS = {
     "reject": "Rejected the join request of",
     "pin": "Pinned a post by",
     "unpin": "Unpinned a post by",
+    "edit": "Changed the community's settings",
     "add_moderator": "Made moderator",
     "remove_moderator": "Removed as moderator",
 }
@@ -111,10 +113,15 @@ def _new_form(values: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def _new_context(form: dict[str, Any], error: str | None, field: str | None) -> dict[str, Any]:
+def _new_context(
+    form: dict[str, Any], error: str | None, field: str | None, *, edit: str | None = None
+) -> dict[str, Any]:
+    """The create form, or with `edit` (the community's path) its settings form."""
     limits = {"name": MAX_NAME, "description": MAX_DESCRIPTION, "rules": MAX_RULES}
     return {
-        "title": "New community",
+        "title": "Community settings" if edit else "New community",
+        "action": f"{edit}/settings" if edit else "/communities/new",
+        "editing": edit is not None,
         "form": form,
         "error": error,
         "error_field": field,
@@ -128,20 +135,21 @@ async def get_new_community(request: web.Request) -> web.Response:
     return render(request, "community_new.html", _new_context(_new_form(), None, None))
 
 
+def _settings_values(form: Form) -> dict[str, Any]:
+    return {
+        "name": form_text(form, "name", 1000),
+        "description": form_text(form, "description", 10_000),
+        "rules": form_text(form, "rules", 20_000),
+        "approval_required": form_text(form, "approval_required", 10) == "on",
+        "posting_restricted": form_text(form, "posting_restricted", 10) == "on",
+    }
+
+
 @routes.post("/communities/new")
 async def post_new_community(request: web.Request) -> web.Response:
     user = require_user(request)
     form = await request.post()
-    values = _new_form(
-        {
-            "slug": form_text(form, "slug", 100),
-            "name": form_text(form, "name", 1000),
-            "description": form_text(form, "description", 10_000),
-            "rules": form_text(form, "rules", 20_000),
-            "approval_required": form_text(form, "approval_required", 10) == "on",
-            "posting_restricted": form_text(form, "posting_restricted", 10) == "on",
-        }
-    )
+    values = _new_form({"slug": form_text(form, "slug", 100), **_settings_values(form)})
     new = NewCommunity(**values, icon=form_file(form, "icon"), banner=form_file(form, "banner"))
     try:
         group = await services(request).communities.create(user.account, new)
@@ -264,6 +272,47 @@ async def get_moderation(request: web.Request) -> web.Response:
         "log_actions": LOG_ACTIONS,
     }
     return render(request, "community_moderation.html", context)
+
+
+@routes.get(f"/c/{REF}/settings")
+async def get_community_settings(request: web.Request) -> web.Response:
+    user, group = await _moderated(request)
+    view = await services(request).communities.view(_ref(request), user.account)
+    if view.viewer_role is None:
+        raise PermissionDeniedError(f"only the moderators of !{group.acct} may change it")
+    values = _new_form(
+        {
+            "slug": group.username,
+            "name": group.display_name,
+            "description": group.note,
+            "rules": view.rules,
+            "approval_required": group.locked,
+            "posting_restricted": view.posting_restricted,
+        }
+    )
+    context = _new_context(values, None, None, edit=community_path(group))
+    return render(request, "community_new.html", context)
+
+
+@routes.post(f"/c/{REF}/settings")
+async def post_community_settings(request: web.Request) -> web.Response:
+    user, group = await _moderated(request)
+    form = await request.post()
+    values = _settings_values(form)
+    settings = CommunitySettings(
+        **values, icon=form_file(form, "icon"), banner=form_file(form, "banner")
+    )
+    try:
+        await services(request).communities.update(group.id, user.account, settings)
+    except ValidationError as exc:
+        context = _new_context(
+            _new_form({"slug": group.username, **values}),
+            str(exc),
+            exc.field,
+            edit=community_path(group),
+        )
+        return render(request, "community_new.html", context, status=exc.status)
+    raise web.HTTPSeeOther(community_path(group))
 
 
 def _moderation_path(group: Account) -> str:

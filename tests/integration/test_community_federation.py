@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from kizuna.errors import PermissionDeniedError
-from kizuna.services.communities import NewCommunity
+from kizuna.services.communities import CommunitySettings, NewCommunity
 from kizuna.storage.models import (
     Account,
     CommunityBan,
@@ -249,3 +249,30 @@ async def test_group_announces_once_per_server_and_bare_for_mastodon(network: Ne
     assert {inbox for _, inbox in rows} == {"https://b.test/inbox"}
     await network.drain()
     assert await _errors(lab.b) == []
+
+
+async def test_settings_change_reaches_members_as_update_group(network: Network) -> None:
+    lab = await _lab(network)
+    await _join(network, lab.b, lab.bob)
+    group_id = await _group_id(lab.a)
+    with pytest.raises(PermissionDeniedError):
+        await lab.a.services.communities.update(
+            group_id, await _user(lab.a, "mallory"), CommunitySettings(name="Mine now")
+        )
+    await lab.a.services.communities.update(
+        group_id,
+        lab.alice,
+        CommunitySettings(
+            name="Tokyo 東京", description="Food and trains", posting_restricted=True
+        ),
+    )
+    await network.drain()
+    view = await lab.b.services.communities.view("tokyo@a.test", lab.bob)
+    assert view.group.display_name == "Tokyo 東京"
+    assert "Food and trains" in view.group.note_html
+    assert view.posting_restricted
+    with pytest.raises(PermissionDeniedError):
+        await lab.b.services.communities.post(lab.bob, "tokyo@a.test", "a new thread")
+    async with lab.a.services.db.begin() as session:
+        log = (await session.scalars(select(ModerationLogEntry))).all()
+    assert [e.action for e in log] == ["edit"]

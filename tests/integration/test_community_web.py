@@ -751,3 +751,35 @@ async def test_remote_community_page_and_no_moderation_here(
     assert follow.state == "pending"
     page = await _page(bob, "/c/lemmings@lemmy.test")
     assert 'aria-label="Cancel join request">Requested</button>' in page
+
+
+async def test_moderators_change_the_settings_others_cannot(
+    make_client: ClientFactory, services: Services
+) -> None:
+    _group, alice, bob, _ = await _cats_with_member(make_client, services)
+    form = await _page(alice, "/c/cats/settings")
+    assert 'value="Cat lovers"' in form
+    assert 'name="slug"' not in form  # the address never changes
+    assert (await bob.get("/c/cats/settings")).status == 403
+    refused = await _act(bob, "/c/cats/settings", {"name": "Dog lovers"}, form_page="/c/cats")
+    assert refused.status == 403
+    saved = await _act(
+        alice,
+        "/c/cats/settings",
+        {
+            "name": "Cat lovers 猫",
+            "description": "Whiskers",
+            "rules": "Be kind",
+            "approval_required": "on",
+        },
+        form_page="/c/cats/settings",
+    )
+    assert saved.status == 303
+    changed = await _account(services, "cats")
+    assert changed.display_name == "Cat lovers 猫"
+    assert changed.locked is True
+    too_long = await _act(
+        alice, "/c/cats/settings", {"name": "x" * 60}, form_page="/c/cats/settings"
+    )
+    assert too_long.status == 422
+    assert (await _account(services, "cats")).display_name == "Cat lovers 猫"
