@@ -19,9 +19,11 @@ from kizuna.web import (
     admin_routes,
     auth_routes,
     community_routes,
+    emoji_routes,
     media_routes,
     post_routes,
     profile_routes,
+    reaction_routes,
     search_routes,
     timeline_routes,
 )
@@ -53,9 +55,11 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         auth_routes,
         timeline_routes,
         post_routes,
+        reaction_routes,
         profile_routes,
         community_routes,
         admin_routes,
+        emoji_routes,
         media_routes,
     ):
         app.add_routes(feature.routes)

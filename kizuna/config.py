@@ -36,6 +36,8 @@ class Config:
     fetch_timeout: float = 10.0
     # Run delivery and inbox workers inside `kizuna serve` (0 when `kizuna worker`s do it).
     workers: bool = True
+    # Different emoji reactions one person may give one post (a plain like aside).
+    reactions_per_post: int = 3
 
     @property
     def base_url(self) -> str:
@@ -108,14 +110,14 @@ def _coerce(name: str, value: Any) -> Any:
         if not 0 < seconds <= 300:
             raise ConfigError(f"{name} out of range: {seconds}")
         return seconds
-    if name == "port" or name == "max_upload_bytes":
+    if name in ("port", "max_upload_bytes", "reactions_per_post"):
         if isinstance(value, bool | float):
             raise ConfigError(f"{name} must be an integer, got {value!r}")
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{name} must be an integer, got {value!r}") from None
-        if number <= 0 or (name == "port" and number > 65535):
+        if number <= 0 or (name == "port" and number > 65535) or number > 2**31:
             raise ConfigError(f"{name} out of range: {number}")
         return number
     if name == "media_dir":

@@ -7,8 +7,10 @@ database); each test gets a copy, so every test starts from the real migrated sc
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -131,3 +133,24 @@ async def db(config: Config) -> AsyncIterator[Database]:
 async def services(config: Config, db: Database) -> AsyncIterator[Services]:
     async with http_session(config) as http:
         yield Services.build(config, db, http)
+
+
+_REAL_GETADDRINFO = socket.getaddrinfo
+
+
+def _loopback_only(host: object, *args: object, **kwargs: object) -> object:
+    """Tests talk to 127.0.0.0/8 and ::1 only: a name lookup of anything else is a bug
+    (a peer missing from the lab's host map), refused here before any packet leaves."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        loopback = ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = name == "localhost"
+    if not loopback:
+        raise OSError(f"tests may not resolve {name!r}: only loopback addresses")
+    return _REAL_GETADDRINFO(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only)

@@ -13,6 +13,7 @@ escapes while handling one of *our* requests (one middleware maps them; handlers
         ├── PeerUnavailableError   502  timeout, connection error, 5xx, 429
         ├── ResponseTooLargeError  502  body over our size cap
         ├── NotJsonError           502  body or Content-Type is not (activity+)JSON
+        ├── NotAnImageError        502  a fetched image (custom emoji) is no PNG/GIF/WebP/JPEG
         ├── TooManyRedirectsError  502  redirect chain longer than we follow
         ├── UnsafeAddressError     400  SSRF refusal: the URL resolves to a private,
         │                               loopback or otherwise non-public address
@@ -35,6 +36,7 @@ __all__ = [
     "ForbiddenError",
     "IdentityMismatchError",
     "InvalidActivityError",
+    "NotAnImageError",
     "NotJsonError",
     "ObjectGoneError",
     "ObjectNotFoundError",
@@ -91,6 +93,10 @@ class ResponseTooLargeError(FetchError):
 
 
 class NotJsonError(FetchError):
+    status = 502
+
+
+class NotAnImageError(FetchError):
     status = 502
 
 

@@ -94,3 +94,30 @@ def nodeinfo_json(
 def _check_version(version: str) -> None:
     if version not in NODEINFO_VERSIONS:
         raise ValueError(f"unsupported NodeInfo version: {version!r}")
+
+
+NODEINFO_SCHEMA_PREFIX: Final = "http://nodeinfo.diaspora.software/ns/schema/2."
+
+
+def nodeinfo_href(links_doc: object) -> str | None:
+    """From `/.well-known/nodeinfo`, the newest 2.x document's URL (None when there is none)."""
+    links = links_doc.get("links") if isinstance(links_doc, dict) else None
+    found: list[tuple[str, str]] = []
+    for link in links if isinstance(links, list) else []:
+        if not isinstance(link, dict):
+            continue
+        rel, href = link.get("rel"), link.get("href")
+        if (
+            isinstance(rel, str)
+            and rel.startswith(NODEINFO_SCHEMA_PREFIX)
+            and isinstance(href, str)
+        ):
+            found.append((rel, href))
+    return max(found)[1] if found else None
+
+
+def software_name(nodeinfo_doc: object) -> str | None:
+    """`software.name`, lower-cased and bounded; None when absent or not a string."""
+    software = nodeinfo_doc.get("software") if isinstance(nodeinfo_doc, dict) else None
+    name = software.get("name") if isinstance(software, dict) else None
+    return name.strip().lower()[:64] or None if isinstance(name, str) else None

@@ -1,7 +1,7 @@
 """Notes (statuses) and their Create activity, shaped like Mastodon's NoteSerializer
 (app/serializers/activitypub/note_serializer.rb) and payloads/mastodon-create-note.json.
 
-Not emitted yet: `replies`, `likes`, `shares`, poll fields, attachments (always []).
+Not emitted yet: `replies`, `shares`, poll fields, attachments (always []).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Final, Literal, get_args
 
 from kizuna.activitypub.context import note_context
+from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
 from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, isoformat_z
 
 __all__ = [
@@ -60,6 +61,10 @@ class NoteView:
     conversation: str | None = None
     # The community (Group id) the note was posted in: named in `to` and `audience` (FEP-1b12).
     audience: str | None = None
+    # Custom emoji the content names as `:shortcode:` (never instance-only ones).
+    emojis: tuple[EmojiTag, ...] = ()
+    # Accounts that liked or reacted (Mastodon's favourites count); None: not published.
+    likes: int | None = None
 
     def __post_init__(self) -> None:
         if self.visibility not in VISIBILITIES:
@@ -108,6 +113,9 @@ def note_json(note: NoteView, *, with_context: bool = True) -> JsonObject:
     }
     if note.audience:
         doc["audience"] = note.audience
+    if note.likes is not None:
+        doc["likes"] = {"id": f"{note.id}/likes", "type": "Collection", "totalItems": note.likes}
+        doc["emojiReactions"] = f"{note.id}/reactions"  # FEP-c0e0
     if note.language:
         doc["contentMap"] = {note.language: note.content_html}
     if note.updated is not None:
@@ -116,6 +124,7 @@ def note_json(note: NoteView, *, with_context: bool = True) -> JsonObject:
     doc["tag"] = [
         *({"type": "Mention", "href": m.href, "name": m.name} for m in note.mentions),
         *({"type": "Hashtag", "href": h.href, "name": h.name} for h in note.hashtags),
+        *(emoji_tag_json(e) for e in note.emojis),
     ]
     return doc
 

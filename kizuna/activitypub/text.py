@@ -18,6 +18,8 @@ from typing import Any, Final
 
 import regex  # type: ignore[import-untyped]  # ships neither stubs nor py.typed
 
+from kizuna.activitypub.emoji import LOCAL_SHORTCODE_RE, emoji_img, find_shortcodes
+
 MAX_POST_CHARS: Final = 150
 
 _GRAPHEME_RE: Final = regex.compile(r"\X")
@@ -103,25 +105,42 @@ def extract_hashtags(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def extract_shortcodes(text: str) -> tuple[str, ...]:
+    """Custom emoji `:shortcode:`s (without colons) in the text outside URLs, mentions and
+    hashtags, unique, in order: exactly those `render_plain` asks `emoji_url` about."""
+    seen: dict[str, None] = {}
+    for start, end in _plain_spans(text):
+        for s, e in find_shortcodes(text, start, end):
+            code = text[s + 1 : e - 1]
+            if LOCAL_SHORTCODE_RE.fullmatch(code):
+                seen.setdefault(code, None)
+    return tuple(seen)
+
+
 def render_plain(
     text: str,
     *,
     mention_urls: Mapping[MentionRef, str],
     tag_url: Callable[[str], str],
     local_domain: str | None = None,
+    emoji_url: Callable[[str], str | None] | None = None,
 ) -> str:
     """Plain text to Mastodon-style HTML: `<p>line1<br>line2</p><p>para2</p>`.
 
     http(s) URLs, hashtags, and mentions found in `mention_urls` (username compared
     case-insensitively) become links; everything else is escaped. Pass `local_domain` so that
     "@alice@<local_domain>" finds the key `MentionRef(username="alice", domain=None)`.
+    With `emoji_url`, each `:shortcode:` in the remaining text for which it returns an image
+    URL becomes `<img class="emoji">` (see `extract_shortcodes`); the others stay text.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         return ""
     known = {_mention_key(ref): url for ref, url in mention_urls.items()}
     paragraphs = (
-        "<br>".join(_render_line(line, known, tag_url, local_domain) for line in para.split("\n"))
+        "<br>".join(
+            _render_line(line, known, tag_url, local_domain, emoji_url) for line in para.split("\n")
+        )
         for para in _BLANK_LINES_RE.split(text)
     )
     return "".join(f"<p>{para}</p>" for para in paragraphs)
@@ -133,6 +152,32 @@ def _esc(text: str) -> str:
 
 def _tokens(text: str) -> Iterator[Any]:
     yield from _TOKEN_RE.finditer(text)
+
+
+def _plain_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the text between tokens (URLs, mentions, hashtags)."""
+    pos = 0
+    for match in _tokens(text):
+        yield pos, match.start()
+        pos = match.end()
+    yield pos, len(text)
+
+
+def _text(line: str, start: int, end: int, emoji_url: Callable[[str], str | None] | None) -> str:
+    """line[start:end], escaped, with known custom emoji as images."""
+    if emoji_url is None:
+        return _esc(line[start:end])
+    out: list[str] = []
+    pos = start
+    for s, e in find_shortcodes(line, start, end):
+        code = line[s + 1 : e - 1]
+        src = emoji_url(code) if LOCAL_SHORTCODE_RE.fullmatch(code) else None
+        if src is not None:
+            out.append(_esc(line[pos:s]))
+            out.append(emoji_img(code, src))
+            pos = e
+    out.append(_esc(line[pos:end]))
+    return "".join(out)
 
 
 def _mention_ref(match: Any, local_domain: str | None) -> MentionRef:
@@ -153,11 +198,12 @@ def _render_line(
     known: dict[tuple[str, str | None], str],
     tag_url: Callable[[str], str],
     local_domain: str | None,
+    emoji_url: Callable[[str], str | None] | None,
 ) -> str:
     out: list[str] = []
     pos = 0
     for match in _tokens(line):
-        out.append(_esc(line[pos : match.start()]))
+        out.append(_text(line, pos, match.start(), emoji_url))
         pos = match.end()
         token: str = match.group()
         if match.group("url") is not None:
@@ -178,7 +224,7 @@ def _render_line(
                     f'<span class="h-card" translate="no"><a href="{_esc(url_or_none)}"'
                     f' class="u-url mention">@<span>{_esc(match.group("user"))}</span></a></span>'
                 )
-    out.append(_esc(line[pos:]))
+    out.append(_text(line, pos, len(line), emoji_url))
     return "".join(out)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -82,6 +82,13 @@ class FetchedJson:
     doc: JsonObject
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchedBytes:
+    url: str  # after redirects
+    content_type: str  # as the peer declared it, lower-cased ("" when absent)
+    body: bytes = field(repr=False)
+
+
 class FederationClient:
     def __init__(
         self,
@@ -118,6 +125,25 @@ class FederationClient:
         return urlunsplit(parts._replace(fragment="")), {}
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT) -> FetchedJson:
+        final, content_type, body = await self._get(
+            url, accept=accept, max_bytes=self.limits.max_bytes, signed=True
+        )
+        return FetchedJson(url=final, doc=_parse_json(final, content_type, body))
+
+    async def get_bytes(self, url: str, *, max_bytes: int, accept: str) -> FetchedBytes:
+        """A file (an emoji image, …) with the same guards as `get_json`: SSRF refusal at
+        every hop, timeouts, a redirect limit, and a size cap of `max_bytes` (checked on the
+        declared length and again while reading). Unsigned: it is not an ActivityPub fetch,
+        and media hosts (object storage, CDNs) are often not the actor's server."""
+        final, content_type, body = await self._get(
+            url, accept=accept, max_bytes=max_bytes, signed=False
+        )
+        return FetchedBytes(url=final, content_type=content_type, body=body)
+
+    async def _get(
+        self, url: str, *, accept: str, max_bytes: int, signed: bool
+    ) -> tuple[str, str, bytes]:
+        """(URL after redirects, lower-cased media type, body) of a successful GET."""
         limits = self.limits
         timeout = aiohttp.ClientTimeout(
             total=limits.total_seconds, sock_connect=limits.connect_seconds
@@ -126,7 +152,7 @@ class FederationClient:
         for _ in range(limits.max_redirects + 1):
             target, extra = self._target(current)
             headers = {"Accept": accept, "User-Agent": self.user_agent, **extra}
-            if self.signer is not None:
+            if signed and self.signer is not None:
                 # Always signed, as GoToSocial and authorized-fetch Mastodon require.
                 headers.update(
                     sign_cavage(
@@ -150,8 +176,8 @@ class FederationClient:
                         current = urljoin(current, location)
                         continue
                     _check_status(current, response.status)
-                    body = await _read_capped(response, limits.max_bytes, current)
-                    return FetchedJson(url=current, doc=_parse_json(current, response, body))
+                    body = await _read_capped(response, max_bytes, current)
+                    return current, response.content_type.lower(), body
             except TimeoutError:
                 raise PeerUnavailableError(f"{_host(current)} did not answer in time") from None
             except aiohttp.ClientError as exc:
@@ -263,8 +289,7 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int, url: str) -
     return b"".join(chunks)
 
 
-def _parse_json(url: str, response: aiohttp.ClientResponse, body: bytes) -> JsonObject:
-    media_type = response.content_type.lower()
+def _parse_json(url: str, media_type: str, body: bytes) -> JsonObject:
     if media_type not in JSON_TYPES:
         raise NotJsonError(f"{_host(url)} answered {media_type or 'no content type'}, not JSON")
     try:

@@ -23,6 +23,7 @@ from kizuna.activitypub.vocab import ACTOR_TYPES
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.client import FederationClient
+from kizuna.federation.peers import PeerSoftware
 from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
@@ -106,11 +107,13 @@ class RemoteAccountService:
         config: Config,
         client: FederationClient,
         clock: Callable[[], datetime] = utcnow,
+        software: PeerSoftware | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.client = client
         self.clock = clock
+        self.software = software  # learns each new server's software from its NodeInfo
 
     async def resolve(self, query: str, *, refresh: bool = False) -> Account:
         """`@user@host`, `user@host`, `acct:user@host` or an actor/profile URL."""
@@ -209,6 +212,11 @@ class RemoteAccountService:
         return actor
 
     async def _store(self, actor: RemoteActor, domain: str) -> Account:
+        if self.software is not None:
+            await self.software.learn(domain)  # once a week per server at most
+        return await self._upsert(actor, domain)
+
+    async def _upsert(self, actor: RemoteActor, domain: str) -> Account:
         now = self.clock()
         async with self.db.begin() as session:
             account = await repo.get_account_by_uri(session, actor.id)

@@ -198,7 +198,8 @@ class GroupInbox:
         existing = await repo.get_post_by_uri(session, note.id)
         if existing is not None:
             if update and existing.account_id == author.id and not existing.local:
-                existing.content_html = note.content_html
+                mentioned = await repo.get_accounts_by_uris(session, [h for h, _ in note.mentions])
+                existing.content_html = await self.notes.content(session, note, author, mentioned)
                 existing.summary = note.summary or ""
                 existing.sensitive = note.sensitive
                 existing.updated_at = parse_time(note.updated, self.clock())

@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from kizuna.activitypub.actors import parse_actor
+from kizuna.activitypub.emoji import emojify_html, find_shortcodes
 from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.objects import RemoteNote, parse_note
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
 from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
 from kizuna.outbox.urls import tag_path
+from kizuna.services.custom_emoji import CustomEmojiService, image_src
 from kizuna.storage import repo
 from kizuna.storage.engine import Session
 from kizuna.storage.models import Account, Post, PostMention, PostTag
@@ -28,6 +31,7 @@ from kizuna.storage.models import Account, Post, PostMention, PostTag
 logger = logging.getLogger(__name__)
 
 MAX_PARENTS = 5  # a reply chain is followed this far up when parents are missing
+MAX_EMOJI_PER_NOTE = 20  # custom emoji images fetched for one note, at most
 _HREF = re.compile(r'href="([^"]*)"')
 
 
@@ -73,15 +77,30 @@ def poll_html(note: RemoteNote) -> str:
     return f'<ul class="poll">{items}</ul>'
 
 
+def _emoji_ids(doc: JsonObject) -> dict[str, str]:
+    """Shortcode → the Emoji object's id, from a note's tags (parse_note keeps only the
+    shortcode and icon)."""
+    tags = doc.get("tag")
+    found: dict[str, str] = {}
+    for tag in tags if isinstance(tags, list) else [tags]:
+        if isinstance(tag, dict) and tag.get("type") == "Emoji":
+            name, ident = tag.get("name"), tag.get("id")
+            if isinstance(name, str) and isinstance(ident, str):
+                found.setdefault(name.strip(":"), ident)
+    return found
+
+
 class NoteStore:
     def __init__(
         self,
         client: FederationClient,
         remote_accounts: RemoteAccountService,
+        emoji: CustomEmojiService,
         clock: Callable[[], datetime],
     ) -> None:
         self.client = client
         self.remote_accounts = remote_accounts
+        self.emoji = emoji
         self.clock = clock
 
     async def author(self, session: Session, uri: str) -> Account:
@@ -135,6 +154,39 @@ class NoteStore:
         grandparent = await self._parent(session, parent_note, depth + 1)
         return await self._insert(session, parent_note, parent_author, grandparent)
 
+    async def draw_emoji(
+        self, session: Session, note: RemoteNote, author: Account, content: str
+    ) -> str:
+        """`content` (sanitised HTML) with the custom emoji it names drawn as our cached
+        images. The note's Emoji tags are fetched and cached (at most MAX_EMOJI_PER_NOTE, only
+        those the content names); one that cannot be (unsafe URL, too big, not an image, peer
+        down) stays `:shortcode:` text and never fails the post."""
+        if not note.emojis:
+            return content
+        named = {content[s + 1 : e - 1] for s, e in find_shortcodes(content)}
+        ids = _emoji_ids(note.raw)
+        sources: dict[str, str] = {}
+        for tag in [e for e in note.emojis if e.shortcode in named][:MAX_EMOJI_PER_NOTE]:
+            try:
+                emoji = await self.emoji.remote(
+                    session, tag.shortcode, author.domain, tag.icon_url, ids.get(tag.shortcode)
+                )
+            except (ApError, KizunaError) as exc:
+                logger.info("emoji :%s: of %s not kept: %s", tag.shortcode, note.id, exc)
+                continue
+            src = image_src(emoji)
+            if src is not None:
+                sources[tag.shortcode] = src
+        return emojify_html(content, sources)
+
+    async def content(
+        self, session: Session, note: RemoteNote, author: Account, mentioned: list[Account]
+    ) -> str:
+        """The HTML we keep for a remote note (on arrival and on every edit): our links for
+        mentions and hashtags, its custom emoji from our cache, its poll options."""
+        content = localise_links(note.content_html, mentioned, note.hashtags)
+        return await self.draw_emoji(session, note, author, content) + poll_html(note)
+
     async def _insert(
         self, session: Session, note: RemoteNote, author: Account, parent: Post | None
     ) -> Post:
@@ -145,8 +197,7 @@ class NoteStore:
             account_id=author.id,
             local=False,
             content_source="",
-            content_html=localise_links(note.content_html, mentioned, note.hashtags)
-            + poll_html(note),
+            content_html=await self.content(session, note, author, mentioned),
             summary=note.summary or "",
             sensitive=note.sensitive,
             visibility=note.visibility,

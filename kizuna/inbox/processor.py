@@ -17,6 +17,7 @@ from kizuna.activitypub.objects import (
     Announce,
     Block,
     Delete,
+    EmojiReact,
     Follow,
     Like,
     Move,
@@ -31,11 +32,12 @@ from kizuna.errors import KizunaError
 from kizuna.federation.loop import run_until_stopped
 from kizuna.inbox.groups import GroupInbox
 from kizuna.inbox.notes import NoteStore, parse_time
+from kizuna.inbox.reactions import ReactionInbox, RemoteEmoji
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
 from kizuna.storage import communities, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, InboxActivity, Post, Reaction
+from kizuna.storage.models import Account, InboxActivity, Post
 from kizuna.storage.models import Follow as FollowRow
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class InboxProcessor:
         config: Config,
         outbox: Outbox,
         notes: NoteStore,
+        remote_emoji: RemoteEmoji,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 64,
     ) -> None:
@@ -61,6 +64,7 @@ class InboxProcessor:
         self.batch = batch
         self.wakeup = asyncio.Event()
         self.groups = GroupInbox(outbox, notes, clock)
+        self.reactions = ReactionInbox(self.groups, remote_emoji, clock)
 
     async def run_single_cycle(self) -> int:
         now = self.clock()
@@ -116,7 +120,7 @@ class InboxProcessor:
                 await self.handle_update(session, actor, activity)
             case Delete():
                 await self.handle_delete(session, actor, activity)
-            case Like():
+            case Like() | EmojiReact():
                 await self.handle_like(session, actor, activity)
             case Announce():
                 await self.handle_announce(session, actor, activity)
@@ -210,26 +214,8 @@ class InboxProcessor:
                 session, post=post, parent=parent, mentioned=mentioned, now=self.clock()
             )
 
-    async def handle_like(self, session: Session, actor: Account, like: Like) -> None:
-        post = await repo.get_post_by_uri(session, like.object_id)
-        if post is None:
-            return  # a like of something we never had
-        emoji = (like.content or "")[:255]
-        reaction = Reaction(
-            account_id=actor.id, post_id=post.id, emoji=emoji, uri=like.id, created_at=self.clock()
-        )
-        added = await interactions.add_reaction(session, reaction)
-        if added:
-            await self.groups.relay(session, post, actor, like.raw)
-        if added and post.account.is_local:
-            await interactions.notify(
-                session,
-                account_id=post.account_id,
-                kind="like",
-                from_account_id=actor.id,
-                post_id=post.id,
-                now=self.clock(),
-            )
+    async def handle_like(self, session: Session, actor: Account, like: Like | EmojiReact) -> None:
+        await self.reactions.received(session, actor, like)
 
     async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
         if actor.actor_type == "Group":
@@ -278,7 +264,8 @@ class InboxProcessor:
         post = await repo.get_post_by_uri(session, note.id)
         if post is None or post.account_id != actor.id:
             return
-        post.content_html = note.content_html
+        mentioned = await repo.get_accounts_by_uris(session, [h for h, _ in note.mentions])
+        post.content_html = await self.notes.content(session, note, actor, mentioned)
         post.summary = note.summary or ""
         post.sensitive = note.sensitive
         post.updated_at = parse_time(note.updated, self.clock())

@@ -145,3 +145,21 @@ async def get_group_featured(request: web.Request) -> web.Response:
     await require_signature(request)
     doc = await services(request).publishing.featured(request.match_info["slug"], group=True)
     return activity_response(doc)
+
+
+@routes.get(STATUS + "/likes")
+async def get_status_likes(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.likes(
+        request.match_info["username"], int(request.match_info["post_id"])
+    )
+    return activity_response(doc)
+
+
+@routes.get(STATUS + "/reactions")
+async def get_status_reactions(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.emoji_reactions(
+        request.match_info["username"], int(request.match_info["post_id"])
+    )
+    return activity_response(doc)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import (
     accept_json,
     announce_json,
     delete_note_json,
     follow_json,
-    like_json,
     reject_json,
     undo_json,
     update_actor_json,
@@ -25,7 +24,7 @@ from kizuna.outbox.urls import local_actor_urls, user_urls
 from kizuna.storage import communities, queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
-from kizuna.storage.models import Account, Follow, OutboxActivity, Post, Reaction
+from kizuna.storage.models import Account, Follow, OutboxActivity, Post
 
 
 def _inbox_of(account: Account) -> tuple[str, str] | None:
@@ -70,7 +69,9 @@ class Outbox:
         targets: Iterable[tuple[str, str]],
         *,
         post_id: int | None = None,
+        delay: timedelta | None = None,
     ) -> int:
+        """`delay`: not before then (an activity that must arrive after an earlier one)."""
         wanted = [t for t in targets if t[1] and t[1] != self.config.domain]
         if not wanted:
             return 0
@@ -82,7 +83,8 @@ class Outbox:
             raw=doc,
             created_at=self.clock(),
         )
-        return await queue.add_outbox_activity(session, activity, wanted, self.clock())
+        due = self.clock() + delay if delay else self.clock()
+        return await queue.add_outbox_activity(session, activity, wanted, due)
 
     async def send_follow(
         self, session: Session, follow: Follow, follower: Account, target: Account
@@ -165,27 +167,29 @@ class Outbox:
         sent = await self.enqueue(session, post.account, doc, targets)
         return sent + await groups.relay(self, session, post, doc)
 
-    async def send_like(
-        self, session: Session, reaction: Reaction, liker: Account, post: Post
+    async def send_reaction(
+        self,
+        session: Session,
+        reactor: Account,
+        post: Post,
+        doc: JsonObject | None,
+        *,
+        relay: JsonObject | None = None,
+        delay: timedelta | None = None,
     ) -> None:
-        actor = self.actor_id(liker)
-        reaction.uri = f"{actor}#likes/{reaction.id}"
-        doc = like_json(id=reaction.uri, actor=actor, object_id=post.uri)
-        targets = [*filter(None, [_shared_inbox_of(post.account)])]
-        await self.enqueue(session, liker, doc, await self.with_community(session, post, targets))
-        await groups.relay(self, session, post, doc)
-
-    async def send_undo_like(
-        self, session: Session, reaction: Reaction, liker: Account, post: Post
-    ) -> None:
-        actor = self.actor_id(liker)
-        like = like_json(
-            id=reaction.uri or f"{actor}#likes/{reaction.id}", actor=actor, object_id=post.uri
-        )
-        doc = undo_json(id=f"{like['id']}/undo", actor=actor, object=like)
-        targets = [*filter(None, [_shared_inbox_of(post.account)])]
-        await self.enqueue(session, liker, doc, await self.with_community(session, post, targets))
-        await groups.relay(self, session, post, doc)
+        """A reaction (or its Undo) to the post's server and a remote community, in `doc`'s
+        dialect (None: not for them); `relay` is what one of our communities announces."""
+        if doc is not None:
+            targets = [*filter(None, [_shared_inbox_of(post.account)])]
+            await self.enqueue(
+                session,
+                reactor,
+                doc,
+                await self.with_community(session, post, targets),
+                delay=delay,
+            )
+        if relay is not None:
+            await groups.relay(self, session, post, relay)
 
     def _announce(self, boost: Post, booster: Account, original: Post) -> JsonObject:
         actor = self.actor_id(booster)

@@ -6,7 +6,11 @@ from dataclasses import replace
 
 from kizuna.activitypub.actors import Image, LocalActor, ProfileField, actor_json
 from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
+from kizuna.activitypub.context import AS_CONTEXT
+from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
+from kizuna.activitypub.reactions import Dialect, reaction_json
+from kizuna.activitypub.text import extract_shortcodes
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -17,7 +21,9 @@ from kizuna.outbox.urls import (
     status_url,
     tag_path,
 )
-from kizuna.storage import communities, repo
+from kizuna.services.custom_emoji import emoji_tag
+from kizuna.storage import communities, reactions, repo
+from kizuna.storage import emoji as emoji_storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Community, Post
 
@@ -26,6 +32,7 @@ OUTBOX_PAGE = 20
 # Only these reach the outbox and /statuses/ unauthenticated; private and direct posts are
 # served to signed requests from their audience once signatures are in place.
 PUBLIC_VISIBILITIES = ("public", "unlisted")
+REACTIONS_PAGE = 100
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
@@ -215,18 +222,62 @@ class PublishingService:
         items = [note_json(n, with_context=False) for n in notes]
         return ordered_collection_json(id=featured, total_items=len(items), items=items)
 
-    async def note(self, username: str, post_id: int, *, activity: bool = False) -> JsonObject:
+    async def _public_post(self, session: Session, username: str, post_id: int) -> Post:
         account = await self._local_account(username)
+        post = await repo.get_post(session, post_id)
+        if (
+            post is None
+            or post.account_id != account.id
+            or post.visibility not in PUBLIC_VISIBILITIES
+        ):
+            raise NotFoundError("no such post")
+        return post
+
+    async def note(self, username: str, post_id: int, *, activity: bool = False) -> JsonObject:
         async with self.db.begin() as session:
-            post = await repo.get_post(session, post_id)
-            if (
-                post is None
-                or post.account_id != account.id
-                or post.visibility not in PUBLIC_VISIBILITIES
-            ):
-                raise NotFoundError("no such post")
+            post = await self._public_post(session, username, post_id)
             (view,) = await self.note_views(session, [post])
         return create_json(view) if activity else note_json(view)
+
+    async def likes(self, username: str, post_id: int) -> JsonObject:
+        """Only the count, as Mastodon publishes it."""
+        async with self.db.begin() as session:
+            post = await self._public_post(session, username, post_id)
+            count = (await reactions.count_likes(session, [post.id]))[post.id]
+        note_id = status_url(self.config.base_url, post.account.username, post.id)
+        return {
+            "@context": AS_CONTEXT,
+            "id": f"{note_id}/likes",
+            "type": "Collection",
+            "totalItems": count,
+        }
+
+    async def emoji_reactions(self, username: str, post_id: int) -> JsonObject:
+        """FEP-c0e0: the reactions themselves (the first REACTIONS_PAGE), Misskey-shaped."""
+        async with self.db.begin() as session:
+            post = await self._public_post(session, username, post_id)
+            given = await reactions.for_post(session, post.id, limit=REACTIONS_PAGE)
+            actors = {
+                a.id: a
+                for a in await repo.get_accounts_by_ids(session, [r.account_id for r in given])
+            }
+            total = await reactions.count(session, post.id)
+        note_id = status_url(self.config.base_url, post.account.username, post.id)
+        items = [
+            reaction_json(
+                Dialect.KIZUNA,
+                id=r.uri or f"{note_id}#reactions/{r.id}",
+                actor=actors[r.account_id].uri,
+                object_id=note_id,
+                emoji=reactions.display_name(r),
+            )
+            for r in given
+            if r.account_id in actors
+            and not (r.custom_emoji is not None and r.custom_emoji.local_only)
+        ]
+        for item in items:
+            item.pop("@context", None)
+        return ordered_collection_json(id=f"{note_id}/reactions", total_items=total, items=items)
 
     async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]
@@ -237,6 +288,11 @@ class PublishingService:
             cid: await session.get(Account, cid)
             for cid in {p.community_id for p in posts if p.community_id}
         }
+        likes = await reactions.count_likes(session, ids)
+        shortcodes = {p.id: extract_shortcodes(p.content_source) for p in posts if p.local}
+        custom = await emoji_storage.get_many_local(
+            session, (code for codes in shortcodes.values() for code in codes)
+        )
         views = []
         for post in posts:
             author = post.account
@@ -246,7 +302,8 @@ class PublishingService:
                     id=status_url(base, author.username, post.id),
                     url=post.url or f"{base}/@{author.username}/{post.id}",
                     attributed_to=self._urls(author).id,
-                    content_html=post.content_html,
+                    # Peers draw custom emoji from the tags: the content names them as text.
+                    content_html=images_to_text(post.content_html),
                     summary=post.summary or None,
                     sensitive=post.sensitive,
                     visibility=post.visibility,
@@ -265,6 +322,12 @@ class PublishingService:
                     ),
                     language=post.language,
                     audience=group.uri if group is not None else None,
+                    likes=likes[post.id],
+                    emojis=tuple(
+                        emoji_tag(e, base)
+                        for code in shortcodes.get(post.id, ())
+                        if (e := custom.get(code)) is not None and not e.local_only and e.image_path
+                    ),
                 )
             )
         return views

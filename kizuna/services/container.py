@@ -12,7 +12,7 @@ from kizuna.federation.client import FederationClient, FetchLimits, RequestSigne
 from kizuna.federation.delivery import DeliveryWorker
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
-from kizuna.federation.peers import PeerSchemes
+from kizuna.federation.peers import PeerSchemes, PeerSoftware
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
@@ -23,10 +23,12 @@ from kizuna.outbox.urls import instance_urls
 from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.communities import CommunityService
 from kizuna.services.community_moderation import CommunityModeration
+from kizuna.services.custom_emoji import CustomEmojiService
 from kizuna.services.follows import FollowService
 from kizuna.services.interactions import InteractionService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
+from kizuna.services.reactions import ReactionService
 from kizuna.services.settings import SettingsService
 from kizuna.services.timelines import TimelineService
 from kizuna.storage.engine import Database
@@ -53,8 +55,10 @@ class Services:
     delivery: DeliveryWorker
     processor: InboxProcessor
     interactions: InteractionService
+    reactions: ReactionService
     communities: CommunityService
     moderation: CommunityModeration
+    custom_emoji: CustomEmojiService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -70,13 +74,18 @@ class Services:
         publishing = PublishingService(db, config)
         outbox = Outbox(config, publishing, utcnow)
         accounts = AccountService(db, config, settings, media, outbox)
-        remote_accounts = RemoteAccountService(db, config, federation)
+        software = PeerSoftware(db, federation)
+        remote_accounts = RemoteAccountService(db, config, federation, software=software)
         keyring = KeyRing(db, remote_accounts)
         federation.schemes = PeerSchemes(db)
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
         outbox.on_enqueue(delivery.wakeup.set)
         follows = FollowService(db, outbox)
-        posts = PostService(db, config, outbox)
+        custom_emoji = CustomEmojiService(db, config, media, federation, utcnow)
+        reactions = ReactionService(
+            db, config, outbox, software, custom_emoji.tag_for, limit=config.reactions_per_post
+        )
+        posts = PostService(db, config, outbox, custom_emoji)
         return cls(
             config=config,
             db=db,
@@ -95,13 +104,19 @@ class Services:
             outbox=outbox,
             delivery=delivery,
             processor=InboxProcessor(
-                db, config, outbox, NoteStore(federation, remote_accounts, utcnow)
+                db,
+                config,
+                outbox,
+                NoteStore(federation, remote_accounts, custom_emoji, utcnow),
+                custom_emoji.remote,
             ),
-            interactions=InteractionService(db, config, outbox),
+            interactions=InteractionService(db, config, outbox, reactions),
+            reactions=reactions,
             communities=CommunityService(
                 db, config.base_url, config.domain, media, follows, posts, remote_accounts, outbox
             ),
             moderation=CommunityModeration(db, outbox, follows),
+            custom_emoji=custom_emoji,
         )
 
     async def start(self) -> None:
@@ -112,6 +127,7 @@ class Services:
             key_id=instance_urls(self.config.base_url).key_id,
             private_key=load_private_key_pem(instance.private_key_pem),
         )
+        await self.custom_emoji.refresh()
 
     async def run_workers(self, stop: asyncio.Event) -> None:
         """Delivery and inbox processing until `stop` is set (serve and `kizuna worker`)."""

@@ -6,16 +6,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kizuna.config import Config
-from kizuna.errors import NotFoundError, ValidationError
+from kizuna.errors import ValidationError
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import status_url
 from kizuna.services.accounts import utcnow
-from kizuna.services.posts import can_see
+from kizuna.services.posts import can_see, visible_target
+from kizuna.services.reactions import ReactionService
 from kizuna.storage import interactions, repo
-from kizuna.storage.engine import Database, Session
+from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.interactions import PostStats
-from kizuna.storage.models import Account, Notification, Post, Reaction
+from kizuna.storage.models import Account, Notification, Post
 
 
 class InteractionService:
@@ -24,60 +25,25 @@ class InteractionService:
         db: Database,
         config: Config,
         outbox: Outbox,
+        reactions: ReactionService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.outbox = outbox
+        self.reactions = reactions
         self.clock = clock
 
-    async def _target(self, session: Session, post_id: int, viewer: Account) -> Post:
-        post = await repo.get_post(session, post_id)
-        if post is not None and post.reblog_of is not None:
-            post = post.reblog_of  # acting on a boost acts on what was boosted
-        if post is None or not await can_see(session, post, viewer):
-            raise NotFoundError("this post does not exist or is not visible to you")
-        return post
-
     async def like(self, account: Account, post_id: int) -> None:
-        async with self.db.begin() as session:
-            post = await self._target(session, post_id, account)
-            reaction = Reaction(
-                id=new_id(),
-                account_id=account.id,
-                post_id=post.id,
-                emoji="",
-                created_at=self.clock(),
-            )
-            if not await interactions.add_reaction(session, reaction):
-                return  # liked already
-            if not post.account.is_local:
-                await self.outbox.send_like(session, reaction, account, post)
-            else:
-                await interactions.notify(
-                    session,
-                    account_id=post.account_id,
-                    kind="like",
-                    from_account_id=account.id,
-                    post_id=post.id,
-                    now=self.clock(),
-                )
-        self.outbox.wake()
+        """A plain like: the reaction "" (Mastodon's favourite)."""
+        await self.reactions.react(account, post_id, "")
 
     async def unlike(self, account: Account, post_id: int) -> None:
-        async with self.db.begin() as session:
-            post = await self._target(session, post_id, account)
-            reaction = await interactions.get_reaction(session, account.id, post.id)
-            if reaction is None:
-                return
-            if not post.account.is_local:
-                await self.outbox.send_undo_like(session, reaction, account, post)
-            await interactions.delete_reaction(session, reaction.id)
-        self.outbox.wake()
+        await self.reactions.unreact(account, post_id, "")
 
     async def boost(self, account: Account, post_id: int) -> None:
         async with self.db.begin() as session:
-            original = await self._target(session, post_id, account)
+            original = await visible_target(session, post_id, account)
             if original.visibility not in ("public", "unlisted"):
                 raise ValidationError("only public and unlisted posts can be boosted")
             if await interactions.get_boost(session, account.id, original.id) is not None:
@@ -110,7 +76,7 @@ class InteractionService:
 
     async def unboost(self, account: Account, post_id: int) -> None:
         async with self.db.begin() as session:
-            original = await self._target(session, post_id, account)
+            original = await visible_target(session, post_id, account)
             boost = await interactions.get_boost(session, account.id, original.id)
             if boost is None:
                 return

@@ -16,13 +16,36 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def image_extension(data: bytes) -> str:
+IMAGE_KINDS = frozenset({"png", "jpg", "gif", "webp"})
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+_KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WebP"}
+
+
+def sniff_image(data: bytes) -> str | None:
+    """ "png", "jpg", "gif" or "webp" from the magic bytes; None for anything else."""
     for magic, ext in _SIGNATURES:
         if data.startswith(magic):
             return ext
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    raise ValidationError("the image must be PNG, JPEG, GIF or WebP", field="avatar")
+    return None
+
+
+def image_extension(
+    data: bytes, *, allowed: frozenset[str] = IMAGE_KINDS, field: str = "avatar"
+) -> str:
+    """The file extension for `data`, which must be one of the `allowed` kinds."""
+    ext = sniff_image(data)
+    if ext is None or ext not in allowed:
+        names = [name for kind, name in _KIND_NAMES.items() if kind in allowed]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        raise ValidationError(f"the image must be {listed}", field=field)
+    return ext
+
+
+def media_type(path: str) -> str:
+    """The Content-Type for a stored file, from its extension."""
+    return MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 class MediaStore:
@@ -42,10 +65,22 @@ class MediaStore:
 
     async def save(self, folder: str, stem: str, data: bytes) -> str:
         """Store a checked image; returns its path relative to the media root."""
-        ext = self.check(data)
+        return await self.store(folder, stem, data, self.check(data))
+
+    async def store(self, folder: str, stem: str, data: bytes, ext: str) -> str:
+        """Store bytes the caller has checked itself (its own size cap and kinds) under a new
+        name; returns the path relative to the media root."""
         relative = f"{folder}/{stem}-{secrets.token_hex(6)}.{ext}"
-        await asyncio.to_thread(self._write, self.root / relative, data)
+        await self.put(relative, data)
         return relative
+
+    async def put(self, relative: str, data: bytes) -> None:
+        """Write checked bytes at a fixed path under the root, replacing what was there
+        (atomically: a reader sees the old file or the new one, never half of one)."""
+        parts = relative.split("/")
+        if relative.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"{relative!r} is not a path inside the media folder")
+        await asyncio.to_thread(self._write, self.root / relative, data)
 
     async def remove(self, relative: str | None) -> None:
         if relative:

@@ -22,6 +22,7 @@ from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import tag_path
 from kizuna.services.accounts import utcnow
 from kizuna.services.community_rules import posting_refusal
+from kizuna.services.custom_emoji import CustomEmojiService
 from kizuna.storage import interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
@@ -63,6 +64,16 @@ async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
     )
 
 
+async def visible_target(session: Session, post_id: int, viewer: Account) -> Post:
+    """The post someone likes, reacts to or boosts: through a boost, what was boosted."""
+    post = await repo.get_post(session, post_id)
+    if post is not None and post.reblog_of is not None:
+        post = post.reblog_of
+    if post is None or not await can_see(session, post, viewer):
+        raise NotFoundError("this post does not exist or is not visible to you")
+    return post
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverySummary:
     counts: dict[str, int]
@@ -76,11 +87,13 @@ class PostService:
         db: Database,
         config: Config,
         outbox: Outbox,
+        emoji: CustomEmojiService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.outbox = outbox
+        self.emoji = emoji
         self.clock = clock
 
     def _validate(self, text: str, summary: str, visibility: str, language: str) -> Visibility:
@@ -143,6 +156,7 @@ class PostService:
                 session, ((r.username.casefold(), r.domain or "") for r in refs)
             )
             by_key = {(a.username_key, a.domain): a for a in found}
+            emojis = await self.emoji.render_map(session, text)
             mention_urls: dict[MentionRef, str] = {}
             mentioned: list[Account] = []
             for ref in refs:
@@ -162,6 +176,7 @@ class PostService:
                     mention_urls=mention_urls,
                     tag_url=lambda t: base + tag_path(t),
                     local_domain=self.config.domain,
+                    emoji_url=self.emoji.url_for(emojis),
                 ),
                 summary=summary,
                 sensitive=bool(summary),
@@ -206,6 +221,7 @@ class PostService:
                 session, ((r.username.casefold(), r.domain or "") for r in refs)
             )
             by_key = {(a.username_key, a.domain): a for a in found}
+            emojis = await self.emoji.render_map(session, text)
             base = self.config.base_url
             post.content_source = text
             post.content_html = render_plain(
@@ -217,6 +233,7 @@ class PostService:
                 },
                 tag_url=lambda t: base + tag_path(t),
                 local_domain=self.config.domain,
+                emoji_url=self.emoji.url_for(emojis),
             )
             post.summary = summary
             post.sensitive = bool(summary)

@@ -17,10 +17,11 @@ from typing import TypeVar
 
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.services.posts import Visibility
-from kizuna.storage import feed, interactions, repo
+from kizuna.storage import feed, interactions, reactions, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Post
+from kizuna.storage.reactions import EmojiCount
 
 PAGE_SIZE = repo.PAGE_SIZE
 
@@ -38,6 +39,8 @@ class Page:
     next_max_id: int | None
     # Likes, boosts, replies and the viewer's own state, by the id of the post shown.
     stats: dict[int, PostStats] = field(default_factory=dict)
+    # Emoji reactions (counts, the viewer's own, who), by the id of the post shown.
+    reactions: dict[int, list[EmojiCount]] = field(default_factory=dict)
     # Home only: the community stream's cursor for the next page (its posts continue strictly
     # below it); None while no community post has been shown yet.
     next_community_max_id: int | None = None
@@ -74,8 +77,13 @@ def _shown_ids(posts: Sequence[Post]) -> list[int]:
 
 
 async def _page(session: Session, posts: list[Post], limit: int, viewer: Account | None) -> Page:
-    stats = await interactions.post_stats(session, _shown_ids(posts), viewer.id if viewer else None)
-    return Page(posts=posts, next_max_id=posts[-1].id if len(posts) == limit else None, stats=stats)
+    ids, viewer_id = _shown_ids(posts), viewer.id if viewer else None
+    return Page(
+        posts=posts,
+        next_max_id=posts[-1].id if len(posts) == limit else None,
+        stats=await interactions.post_stats(session, ids, viewer_id),
+        reactions=await reactions.counts(session, ids, viewer_id),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,11 +135,14 @@ class TimelineService:
                 else []
             )
             posts = interleave(shown, inserts, every)
-            stats = await interactions.post_stats(session, _shown_ids(posts), viewer.id)
+            ids = _shown_ids(posts)
+            stats = await interactions.post_stats(session, ids, viewer.id)
+            counts = await reactions.counts(session, ids, viewer.id)
         return Page(
             posts=posts,
             next_max_id=rows[-1].id if len(rows) == PAGE_SIZE else None,
             stats=stats,
+            reactions=counts,
             # No community post on this page: the next one continues where this one would have.
             next_community_max_id=inserts[-1].id if inserts else community_max_id,
             inserted=frozenset(p.id for p in inserts),

@@ -143,6 +143,7 @@ async def notify(
     from_account_id: int,
     post_id: int | None,
     now: datetime,
+    emoji: str | None = None,
 ) -> None:
     if account_id == from_account_id:
         return
@@ -152,6 +153,7 @@ async def notify(
             kind=kind,
             from_account_id=from_account_id,
             post_id=post_id,
+            emoji=emoji,
             created_at=now,
         )
     )

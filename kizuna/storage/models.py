@@ -258,6 +258,9 @@ class PeerDomain(Base):
     unavailable: Mapped[bool] = mapped_column(Boolean, default=False)
     next_probe_at: Mapped[datetime | None] = mapped_column(_tz())
     last_success_at: Mapped[datetime | None] = mapped_column(_tz())
+    # NodeInfo software.name ("mastodon", "misskey", "akkoma", …): picks the reaction dialect.
+    software: Mapped[str | None] = mapped_column(String(64))
+    software_checked_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
 class OutboxActivity(Base):
@@ -319,10 +322,43 @@ class Reaction(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # "" a plain like (favourite); a Unicode emoji; or ":shortcode:" of `custom_emoji`.
     emoji: Mapped[str] = mapped_column(String(255), default="")
+    custom_emoji_id: Mapped[int | None] = mapped_column(
+        ForeignKey("custom_emojis.id", ondelete="CASCADE")
+    )
     # The Like activity's id, to match its Undo (ours or a peer's).
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
+
+    custom_emoji: Mapped[CustomEmoji | None] = relationship(lazy="raise")
+
+
+class CustomEmoji(Base):
+    """`:shortcode:` images: ours (domain "", uploaded by admins) and other servers' (seen in
+    their posts and reactions; the image cached here, size-capped)."""
+
+    __tablename__ = "custom_emojis"
+    __table_args__ = (UniqueConstraint("shortcode", "domain", name="uq_custom_emojis_code"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    shortcode: Mapped[str] = mapped_column(String(64))  # without colons
+    domain: Mapped[str] = mapped_column(String(255), default="")
+    # Under the media folder: ours always, a remote one once cached.
+    image_path: Mapped[str | None] = mapped_column(String(255))
+    remote_url: Mapped[str | None] = mapped_column(String(2048))
+    # The Emoji object's id (the peer's URI for it), or ours.
+    uri: Mapped[str | None] = mapped_column(String(2048))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    # Instance-only: usable here, never sent to other servers.
+    local_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    visible_in_picker: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
 
 
 class Notification(Base):
@@ -331,8 +367,10 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # follow | follow_request | mention | reply | boost | like
+    # follow | follow_request | mention | reply | boost | like | reaction
     kind: Mapped[str] = mapped_column(String(16))
+    # For a reaction: the emoji ("" for a plain like), shown grouped per post.
+    emoji: Mapped[str | None] = mapped_column(String(255))
     from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(_tz())
@@ -428,6 +466,7 @@ __all__ = [
     "Community",
     "CommunityBan",
     "CommunityRole",
+    "CustomEmoji",
     "Delivery",
     "Follow",
     "InboxActivity",

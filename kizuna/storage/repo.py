@@ -438,20 +438,34 @@ async def get_peer(session: AsyncSession, domain: str) -> PeerDomain | None:
     return await session.get(PeerDomain, domain)
 
 
-async def remember_signature_scheme(
-    session: AsyncSession, domain: str, scheme: str, now: datetime
-) -> None:
+async def _peer(session: AsyncSession, domain: str, now: datetime) -> PeerDomain:
+    """The domain's row, made on first contact (two workers may race to make it)."""
     peer = await session.get(PeerDomain, domain)
     if peer is None:
         try:
             async with session.begin_nested():
-                session.add(PeerDomain(domain=domain, signature_scheme=scheme, updated_at=now))
-            return
+                peer = PeerDomain(domain=domain, updated_at=now)
+                session.add(peer)
         except IntegrityError:
             peer = await session.get(PeerDomain, domain)
             assert peer is not None
+    return peer
+
+
+async def remember_signature_scheme(
+    session: AsyncSession, domain: str, scheme: str, now: datetime
+) -> None:
+    peer = await _peer(session, domain, now)
     peer.signature_scheme = scheme
     peer.updated_at = now
+
+
+async def remember_software(
+    session: AsyncSession, domain: str, software: str | None, now: datetime
+) -> None:
+    peer = await _peer(session, domain, now)
+    peer.software = software
+    peer.software_checked_at = now
 
 
 async def follower_inboxes(session: AsyncSession, account_id: int) -> list[tuple[str, str]]:
@@ -480,6 +494,12 @@ async def get_follow_by_uri(session: AsyncSession, uri: str) -> Follow | None:
 async def get_post_by_uri(session: AsyncSession, uri: str) -> Post | None:
     stmt = select(Post).where(Post.uri == uri).options(*POST_LOADS)
     return (await session.scalars(stmt)).first()
+
+
+async def get_accounts_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Account]:
+    if not ids:
+        return []
+    return list((await session.scalars(select(Account).where(Account.id.in_(set(ids))))).all())
 
 
 async def get_accounts_by_uris(session: AsyncSession, uris: Sequence[str]) -> list[Account]:

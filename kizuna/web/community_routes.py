@@ -176,6 +176,7 @@ async def _community_page(
     stats = dict(view.page.stats)
     if view.pinned:
         stats.update(await services(request).interactions.stats(view.pinned, viewer))
+    reactions = await services(request).reactions.summary([*view.pinned, *threads], viewer)
     can_moderate = view.is_local and view.viewer_role is not None
     member = view.viewer_state == "member" or view.viewer_role is not None
     context = {
@@ -184,6 +185,7 @@ async def _community_page(
         "group": view.group,
         "threads": threads,
         "stats": stats,
+        "reactions": reactions,
         "can_moderate": can_moderate,
         "can_post": member
         and view.viewer_state != "banned"

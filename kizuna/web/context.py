@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import jinja2
 from aiohttp import web
 
@@ -51,3 +53,18 @@ def parse_max_id(request: web.Request) -> int | None:
 def see_other(location: str) -> web.Response:
     """A 303 that can still carry cookies (raised HTTPExceptions cannot be returned)."""
     return web.Response(status=303, headers={"Location": location})
+
+
+def back_to(request: web.Request, fallback: str, *, not_under: tuple[str, ...] = ()) -> str:
+    """The page a form was on (from Referer) if it is one of ours, else `fallback`: never an
+    open redirect ("//host/…" would leave the site)."""
+    back = urlsplit(request.headers.get("Referer", ""))
+    path = back.path
+    if (
+        back.netloc == request.host
+        and path.startswith("/")
+        and not path.startswith("//")
+        and not (not_under and path.startswith(not_under))
+    ):
+        return path + (f"?{back.query}" if back.query else "")
+    return fallback

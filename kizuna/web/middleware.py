@@ -70,6 +70,7 @@ def _wants_html(request: web.Request) -> bool:
 
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    await services(request).custom_emoji.refresh_if_stale()  # for drawing names
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         user = await services(request).accounts.user_for_session(token)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from aiohttp import web
 
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.errors import ValidationError
-from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.context import back_to, current_user, parse_max_id, require_user, services
 from kizuna.web.forms import form_text
+from kizuna.web.notification_groups import group_notifications
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
 
@@ -63,11 +62,7 @@ async def post_interaction(request: web.Request) -> web.Response:
     post_id = int(request.match_info["post_id"])
     actions = {"like": svc.like, "unlike": svc.unlike, "boost": svc.boost, "unboost": svc.unboost}
     await actions[request.match_info["action"]](user.account, post_id)
-    # Back to the page the button was on, if it was one of ours (never an open redirect).
-    back = urlsplit(request.headers.get("Referer", ""))
-    if back.netloc == request.host and back.path.startswith("/"):
-        raise web.HTTPSeeOther(back.path + (f"?{back.query}" if back.query else ""))
-    raise web.HTTPSeeOther(f"/posts/{post_id}")
+    raise web.HTTPSeeOther(back_to(request, f"/posts/{post_id}"))
 
 
 @routes.get("/@{username}/{post_id:[0-9]{1,19}}")
@@ -81,13 +76,16 @@ async def get_post(request: web.Request) -> web.Response:
     svc = services(request)
     viewer = user.account if user else None
     ancestors, replies = await svc.interactions.thread(post, viewer)
-    stats = await svc.interactions.stats([*ancestors, post, *replies], viewer)
+    shown = [*ancestors, post, *replies]
+    stats = await svc.interactions.stats(shown, viewer)
+    reactions = await svc.reactions.summary(shown, viewer)
     delivery = await svc.posts.delivery(post) if viewer and viewer.id == post.account_id else None
     context = {
         "post": post,
         "ancestors": ancestors,
         "replies": replies,
         "stats": stats,
+        "reactions": reactions,
         "delivery": delivery,
         "max_chars": MAX_POST_CHARS,
         "title": f"Post by @{post.account.acct}",
@@ -139,7 +137,8 @@ async def get_notifications(request: web.Request) -> web.Response:
     user = require_user(request)
     max_id = parse_max_id(request)
     items = await services(request).interactions.notifications(user.account, max_id=max_id)
-    return render(request, "notifications.html", {"items": items, "title": "Notifications"})
+    context = {"entries": group_notifications(items), "title": "Notifications"}
+    return render(request, "notifications.html", context)
 
 
 @routes.post("/posts/{post_id:[0-9]{1,19}}/delete")

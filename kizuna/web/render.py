@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
+from kizuna.activitypub.emoji import emojify_text
+from kizuna.services.reactions import PALETTE, mastodon_view
 from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
 
 STATIC_DIR = resources.files("kizuna") / "static"
@@ -32,6 +36,17 @@ def _ago(value: datetime, now: datetime | None = None) -> str:
     return "now"
 
 
+@jinja2.pass_context
+def _display_name(context: jinja2.runtime.Context, account: Any) -> Markup:
+    """An account's name, escaped, with our custom emoji drawn for local accounts (a remote
+    name's `:shortcode:` is its server's emoji, which we do not know by name: it stays text)."""
+    request = context.get("request")
+    sources: Mapping[str, str] = {}
+    if account.domain == "" and isinstance(request, web.Request):
+        sources = request.app[services_key].custom_emoji.local_sources()
+    return Markup(emojify_text(account.name, sources))  # escaped by emojify_text
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kizuna", "templates"),
@@ -41,8 +56,11 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["ago"] = _ago
+    env.filters["display_name"] = _display_name
     env.filters["iso"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
     env.globals["static_version"] = _static_version()
+    # The reaction picker's emoji, each with what Mastodon readers will see of it.
+    env.globals["reaction_palette"] = tuple((e, mastodon_view(e)) for e in PALETTE)
     return env
 
 

@@ -108,3 +108,28 @@ async def test_server_rejects_overlong_post_even_without_javascript(
     await page.get_by_label("What's happening?").fill("a" * 151)
     await page.evaluate("document.querySelector('form.compose').submit()")
     await expect(page.get_by_role("alert")).to_contain_text("at most 150 characters")
+
+
+async def test_react_from_the_palette_then_take_it_back(page: Page, services: Services) -> None:
+    bob = await services.accounts.create_user("bob", "password-bob")
+    await services.posts.create(bob.account, "花火きれい")
+    await services.accounts.create_user("hanako", "correct horse battery")
+    await page.goto("/login")
+    await page.get_by_label("User name").fill("hanako")
+    await page.get_by_label("Password").fill("correct horse battery")
+    await page.get_by_role("button", name="Log in").click()
+
+    await page.goto("/public")
+    card = page.locator("article.post").filter(has_text="花火きれい")
+    party = card.locator(".palette").get_by_role("button", name="🎉")
+    await expect(party).to_be_hidden()  # inside the closed "React" disclosure
+    await card.get_by_text("React", exact=True).click()
+    await expect(party).to_have_attribute("title", "Mastodon readers see a favourite")
+    await party.click()
+
+    await expect(page).to_have_url(f"{page.url.split('/public')[0]}/public")
+    given = card.locator(".reaction-list").get_by_role("button", name="🎉 1")
+    await expect(given).to_have_attribute("aria-pressed", "true")
+    await expect(given).to_have_attribute("title", "hanako")
+    await given.click()
+    await expect(card.locator(".reaction-list")).to_have_count(0)

@@ -106,3 +106,95 @@ class FakeMastodon:
             f'signature="{base64.b64encode(signature).decode()}"'
         )
         return headers
+
+
+def _cavage_params(header: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        params[key] = value.strip('"')
+    return params
+
+
+class StrictInbox:
+    """A Mastodon-shaped receiving server, strict as Mastodon is about what it accepts:
+    a draft-cavage signature over (request-target) host date digest by a key it knows, a
+    matching Digest, a Date within 12 hours, and a well-formed activity whose actor owns the
+    key. Written with `cryptography` alone. What it accepted is kept in `received`."""
+
+    def __init__(self, domain: str, software: str = "mastodon") -> None:
+        self.domain = domain
+        self.software = software
+        self.keys: dict[str, Any] = {}  # keyId → public key (known out of band)
+        self.received: list[dict[str, Any]] = []
+        self.refused: list[str] = []
+        self.docs: dict[str, dict[str, Any]] = {}  # path → document served on GET
+        self.app = web.Application()
+        self.app.router.add_post("/inbox", self._inbox)
+        self.app.router.add_get("/{tail:.*}", self._get)
+
+    def know_key(self, key_id: str, public_pem: str) -> None:
+        self.keys[key_id] = serialization.load_pem_public_key(public_pem.encode())
+
+    async def _get(self, request: web.Request) -> web.Response:
+        if request.path == "/.well-known/nodeinfo":
+            href = f"https://{self.domain}/nodeinfo/2.0"
+            doc: dict[str, Any] = {
+                "links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": href}]
+            }
+        elif request.path == "/nodeinfo/2.0":
+            doc = {"version": "2.0", "software": {"name": self.software, "version": "4.3.0"}}
+        elif request.path in self.docs:
+            doc = self.docs[request.path]
+        else:
+            raise web.HTTPNotFound()
+        return web.Response(body=json.dumps(doc).encode(), content_type="application/activity+json")
+
+    def _refuse(self, reason: str) -> web.Response:
+        self.refused.append(reason)
+        return web.Response(status=401, text=reason)
+
+    async def _inbox(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        header = request.headers.get("Signature")
+        if header is None:
+            return self._refuse("no draft-cavage Signature header")
+        params = _cavage_params(header)
+        names = params.get("headers", "").split()
+        if not {"(request-target)", "host", "date", "digest"} <= set(names):
+            return self._refuse(f"signed headers {names} are not enough")
+        key = self.keys.get(params.get("keyId", ""))
+        if key is None:
+            return self._refuse(f"unknown key {params.get('keyId')}")
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if request.headers.get("Digest") != f"SHA-256={digest}":
+            return self._refuse("Digest does not match the body")
+        sent = datetime.strptime(request.headers["Date"], "%a, %d %b %Y %H:%M:%S GMT")
+        if abs((datetime.now(UTC) - sent.replace(tzinfo=UTC)).total_seconds()) > 12 * 3600:
+            return self._refuse("Date too far off")
+        lines = []
+        for name in names:
+            if name == "(request-target)":
+                lines.append(f"(request-target): post {request.path_qs}")
+            else:
+                lines.append(f"{name}: {request.headers[name]}")
+        try:
+            key.verify(
+                base64.b64decode(params["signature"]),
+                "\n".join(lines).encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except Exception:
+            return self._refuse("signature does not verify")
+        doc = json.loads(body)
+        owner = params["keyId"].split("#", 1)[0]
+        if doc.get("actor") != owner:
+            return self._refuse("actor does not own the key")
+        target = doc.get("object")
+        if doc.get("type") == "Like" and not (
+            isinstance(target, str) and target.startswith(f"https://{self.domain}/")
+        ):
+            return self._refuse("a Like's object must be the URI of one of our statuses")
+        self.received.append(doc)
+        return web.Response(status=202)

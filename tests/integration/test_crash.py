@@ -356,6 +356,8 @@ async def test_kill_9_mid_delivery_then_every_post_arrives_exactly_once(
 
             await _start(a, probe)
 
+            unprocessed = "SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL"
+
             def all_arrived() -> bool:
                 deliveries = _rows(a, CREATE_DELIVERIES)
                 return (
@@ -363,14 +365,16 @@ async def test_kill_9_mid_delivery_then_every_post_arrives_exactly_once(
                     and _rows(b, REMOTE_POSTS, ALICE)[0][0] >= N
                     and len(deliveries) == N
                     and all(state == "delivered" for state, _, _ in deliveries)
+                    # Stored is not yet processed: under load b's worker may still be busy.
+                    and _one(b, unprocessed) == 0
                 )
 
-            await _eventually(all_arrived, "every post arrived", nodes, seconds=60)
+            await _eventually(
+                all_arrived, "every post arrived and was processed", nodes, seconds=60
+            )
             # Exactly once: N stored activities and N posts, each distinct, no more.
             assert _rows(b, INBOX_CREATES, ALICE) == [(N, N)]
             assert _rows(b, REMOTE_POSTS, ALICE) == [(N, N)]
-            unprocessed = "SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL"
-            assert _one(b, unprocessed) == 0
             # a sent the early ones again (it never saw b's answer); b answered 202 "duplicate".
             resent = set(re.findall(r"duplicate Create (\S+) from a\.test", b.log()))
             assert early <= resent, b.log()[-6000:]

@@ -220,3 +220,9 @@ def test_config_secure_cookies__http_public_url_is_not_secure() -> None:
 
     assert config.base_url == "http://proxy.lan"
     assert config.secure_cookies is False
+
+
+def test_reactions_per_post_from_the_environment() -> None:
+    assert load_config(None, environ={"KIZUNA_REACTIONS_PER_POST": "5"}).reactions_per_post == 5
+    with pytest.raises(ConfigError):
+        load_config(None, environ={"KIZUNA_REACTIONS_PER_POST": "0"})

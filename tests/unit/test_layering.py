@@ -8,6 +8,7 @@ import sys
 
 PURE_MODULES = (
     "kizuna.activitypub.text",
+    "kizuna.activitypub.emoji",
     "kizuna.activitypub.actors",
     "kizuna.activitypub.notes",
     "kizuna.activitypub.collections",
@@ -18,6 +19,7 @@ PURE_MODULES = (
     "kizuna.federation.signatures",
     "kizuna.federation.keys",
     "kizuna.services.passwords",
+    "kizuna.web.emoji_search",
     "kizuna.config",
 )
 IO_PACKAGES = ("aiohttp", "sqlalchemy")
