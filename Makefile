@@ -38,6 +38,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/remote_lookup.py --rounds 100
 	$(BIN)/python bench/inbox.py --seconds 3
 	$(BIN)/python bench/fanout.py --followers 2000 --servers 50 --unshared 500 --workers 1,2
+	$(BIN)/python bench/community_relay.py --rounds 30
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
