@@ -67,6 +67,7 @@ class ReactionInbox:
                 post_id=post.id,
                 now=self.clock(),
                 emoji=emoji,
+                custom_emoji_id=custom.id if custom else None,
             )
 
     async def _custom(

@@ -131,6 +131,7 @@ class ReactionService:
                     post_id=post.id,
                     now=self.clock(),
                     emoji=emoji,
+                    custom_emoji_id=custom.id if custom else None,
                 )
             doc = None
             if _sendable(reaction, custom, dialect) and (

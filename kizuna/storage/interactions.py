@@ -144,6 +144,7 @@ async def notify(
     post_id: int | None,
     now: datetime,
     emoji: str | None = None,
+    custom_emoji_id: int | None = None,
 ) -> None:
     if account_id == from_account_id:
         return
@@ -154,6 +155,7 @@ async def notify(
             from_account_id=from_account_id,
             post_id=post_id,
             emoji=emoji,
+            custom_emoji_id=custom_emoji_id,
             created_at=now,
         )
     )
@@ -168,6 +170,7 @@ async def notifications(
         .where(Notification.account_id == account_id)
         .options(
             joinedload(Notification.from_account),
+            joinedload(Notification.custom_emoji),
             joinedload(Notification.post).joinedload(Post.account),
         )
         .order_by(Notification.id.desc())

@@ -369,14 +369,19 @@ class Notification(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # follow | follow_request | mention | reply | boost | like | reaction
     kind: Mapped[str] = mapped_column(String(16))
-    # For a reaction: the emoji ("" for a plain like), shown grouped per post.
+    # For a reaction: the emoji ("" for a plain like), shown grouped per post; a custom one's
+    # image comes from `custom_emoji`.
     emoji: Mapped[str | None] = mapped_column(String(255))
+    custom_emoji_id: Mapped[int | None] = mapped_column(
+        ForeignKey("custom_emojis.id", ondelete="SET NULL")
+    )
     from_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(_tz())
 
     from_account: Mapped[Account] = relationship(foreign_keys=[from_account_id], lazy="raise")
     post: Mapped[Post | None] = relationship(lazy="raise")
+    custom_emoji: Mapped[CustomEmoji | None] = relationship(lazy="raise")
 
 
 class Community(Base):

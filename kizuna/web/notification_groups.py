@@ -34,6 +34,7 @@ class NotificationEntry:
     latest: Notification  # the newest: its time and post
     accounts: list[Account] = field(default_factory=list)  # who, newest first, each once
     emoji: list[str] = field(default_factory=list)  # reactions given (not ""), each once
+    images: dict[str, str] = field(default_factory=dict)  # custom emoji name → image path
     liked: bool = False  # a plain like among them
 
     @property
@@ -52,14 +53,20 @@ class NotificationEntry:
         return len(self.accounts) - len(self.named)
 
     @property
-    def action(self) -> str:
-        """What they did, after their names."""
+    def verb(self) -> str:
+        """What they did, before the emoji (if any; see `action` for the whole)."""
         if not self.grouped:
             return ACTIONS.get(self.latest.kind, "interacted with you")
         if not self.emoji:
             return "liked your post"
-        verb = "liked or reacted" if self.liked else "reacted"
-        return f"{verb} {' '.join(self.emoji)} to your post"
+        return "liked or reacted" if self.liked else "reacted"
+
+    @property
+    def action(self) -> str:
+        """What they did, after their names."""
+        if not self.grouped or not self.emoji:
+            return self.verb
+        return f"{self.verb} {' '.join(self.emoji)} to your post"
 
     def text(self) -> str:
         """The entry as one plain sentence (the page draws the names as links)."""
@@ -91,6 +98,20 @@ def group_notifications(items: Sequence[Notification]) -> list[NotificationEntry
             entry.accounts.append(item.from_account)
         if item.kind == "like" or (item.kind == "reaction" and not item.emoji):
             entry.liked = True
-        elif item.kind == "reaction" and item.emoji and item.emoji not in entry.emoji:
-            entry.emoji.append(item.emoji)
+        elif item.kind == "reaction" and item.emoji:
+            name, image = _emoji(item)
+            if name not in entry.emoji:
+                entry.emoji.append(name)
+            if image:
+                entry.images[name] = image
     return entries
+
+
+def _emoji(item: Notification) -> tuple[str, str | None]:
+    """A reaction's name as shown (another server's custom emoji with its domain), and the
+    image of a custom one (None for Unicode, or when it is not cached)."""
+    custom = item.custom_emoji
+    if custom is None or not item.emoji:
+        return item.emoji or "", None
+    name = item.emoji if custom.is_local else f":{custom.shortcode}@{custom.domain}:"
+    return name, f"/media/{custom.image_path}" if custom.image_path else None

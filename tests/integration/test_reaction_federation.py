@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kizuna.errors import ValidationError
 from kizuna.storage.models import Account, Delivery, Post, Reaction
+from kizuna.web.notification_groups import group_notifications
 from tests.fakes.images import png
 from tests.fakes.mastodon import StrictInbox
 from tests.fakes.peers import person
@@ -244,6 +245,11 @@ async def test_custom_emoji_reaction_round_trip_and_instance_only_stays_home(
     mine = await b.services.posts.get_visible(copy_id, bob)
     names = sorted(e.name for e in (await b.services.reactions.summary([mine], bob))[copy_id])
     assert names == [":blobcat:", ":secret:"]
+
+    entries = group_notifications(await a.services.interactions.notifications(alice))
+    (entry,) = [e for e in entries if e.grouped]  # bob's follow is the other one
+    assert entry.emoji == [":blobcat@b.test:"]
+    assert entry.images[":blobcat@b.test:"] == blobcat.url
 
     await b.services.reactions.unreact(bob, copy_id, ":blobcat:")
     await network.drain()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kizuna.storage.models import Account, Notification
+from kizuna.storage.models import Account, CustomEmoji, Notification
 from kizuna.web.notification_groups import group_notifications
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -90,3 +90,21 @@ def test_group__other_kinds_never_group() -> None:
 
 def test_group__empty_page() -> None:
     assert group_notifications([]) == []
+
+
+def test_group__custom_emoji_keep_their_server_and_image() -> None:
+    theirs = CustomEmoji(
+        id=7,
+        shortcode="blobcat",
+        domain="misskey.example",
+        image_path="emoji/misskey.example/blobcat.png",
+    )
+    ours = CustomEmoji(id=8, shortcode="blobcat", domain="", image_path=None)
+    remote, local = (
+        _n(2, "reaction", "bob", emoji=":blobcat:"),
+        _n(1, "reaction", "alice", emoji=":blobcat:"),
+    )
+    remote.custom_emoji, local.custom_emoji = theirs, ours
+    (entry,) = group_notifications([remote, local])
+    assert entry.emoji == [":blobcat@misskey.example:", ":blobcat:"]
+    assert entry.images == {":blobcat@misskey.example:": "/media/emoji/misskey.example/blobcat.png"}

@@ -44,6 +44,14 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("emoji", sa.String(255), nullable=True))
+        batch_op.add_column(sa.Column("custom_emoji_id", sa.BigInteger(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_notifications_custom_emoji_id",
+            "custom_emojis",
+            ["custom_emoji_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     with op.batch_alter_table("peer_domains", schema=None) as batch_op:
         batch_op.add_column(sa.Column("software", sa.String(64), nullable=True))
         batch_op.add_column(sa.Column("software_checked_at", tz, nullable=True))
@@ -54,6 +62,8 @@ def downgrade() -> None:
         batch_op.drop_column("software_checked_at")
         batch_op.drop_column("software")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_notifications_custom_emoji_id", type_="foreignkey")
+        batch_op.drop_column("custom_emoji_id")
         batch_op.drop_column("emoji")
     with op.batch_alter_table("reactions", schema=None) as batch_op:
         batch_op.drop_constraint("fk_reactions_custom_emoji_id", type_="foreignkey")
