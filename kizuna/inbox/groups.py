@@ -45,14 +45,18 @@ logger = logging.getLogger(__name__)
 LikeHandler = Callable[[Session, Account, Like], Awaitable[None]]
 
 
-def names(note: RemoteNote, group_uri: str) -> bool:
-    """Whether the note addresses the group: audience, to/cc, or a mention (Mastodon)."""
-    return (
-        note.audience == group_uri
-        or group_uri in note.to
-        or group_uri in note.cc
-        or any(m.href == group_uri for m in note.mentions)
+def addressed(note: RemoteNote) -> list[str]:
+    """Everyone the note addresses, in order, once: audience, to/cc, mentions (Mastodon
+    addresses a group by mentioning it)."""
+    return list(
+        dict.fromkeys(
+            filter(None, (note.audience, *note.to, *note.cc, *(m.href for m in note.mentions)))
+        )
     )
+
+
+def names(note: RemoteNote, group_uri: str) -> bool:
+    return group_uri in addressed(note)
 
 
 def _same(embedded: RemoteNote, origin: RemoteNote) -> bool:
@@ -77,14 +81,10 @@ class GroupInbox:
     ) -> Account | None:
         """The community a received post belongs to, after checking the author may post
         there (raises PermissionDeniedError); None for an ordinary post."""
-        named = [
-            uri
-            for uri in dict.fromkeys(
-                filter(None, (note.audience, *note.to, *note.cc, *(m.href for m in note.mentions)))
-            )
-        ]
         candidates = [
-            a for a in await repo.get_accounts_by_uris(session, named) if a.actor_type == "Group"
+            a
+            for a in await repo.get_accounts_by_uris(session, addressed(note))
+            if a.actor_type == "Group"
         ]
         parent = await repo.get_post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
         group = next((g for g in candidates if g.is_local), candidates[0] if candidates else None)
@@ -155,7 +155,7 @@ class GroupInbox:
             case "Block":
                 await self._banned(session, group, inner, banned=True)
             case "Undo":
-                await self._undone(session, group, actor, inner, on_like)
+                await self._undone(session, group, actor, inner)
             case "Like":
                 like = parse_activity(inner)
                 if isinstance(like, Like):
@@ -254,19 +254,15 @@ class GroupInbox:
         group: Account,
         actor: str,
         undo: JsonObject,
-        on_like: LikeHandler,
     ) -> None:
         inner = undo.get("object")
         inner_type = activity_type(inner) if isinstance(inner, dict) else None
         if inner_type == "Block" and isinstance(inner, dict):
             await self._banned(session, group, inner, banned=False)
         elif inner_type in ("Like", "EmojiReact") and isinstance(inner, dict):
-            reaction = await interactions.get_reaction_by_uri(
-                session, get_id(inner.get("id")) or ""
-            )
             liker = await repo.get_account_by_uri(session, actor)
-            if reaction is not None and liker is not None and reaction.account_id == liker.id:
-                await interactions.delete_reaction(session, reaction.id)
+            if liker is not None:
+                await interactions.undo_reaction(session, get_id(inner.get("id")) or "", liker.id)
 
     async def _liked(
         self, session: Session, group: Account, actor: str, like: Like, on_like: LikeHandler

@@ -188,9 +188,8 @@ class InboxProcessor:
             if follow is not None and follow.account_id == actor.id:
                 await session.delete(follow)
         elif undo.object_type in ("Like", "EmojiReact") and undo.object_id:
-            reaction = await interactions.get_reaction_by_uri(session, undo.object_id)
-            if reaction is not None and reaction.account_id == actor.id:
-                await interactions.delete_reaction(session, reaction.id)
+            reaction = await interactions.undo_reaction(session, undo.object_id, actor.id)
+            if reaction is not None:
                 post = await repo.get_post(session, reaction.post_id)
                 await self.groups.relay(session, post, actor, undo.raw)
         elif undo.object_type == "Announce" and undo.object_id:

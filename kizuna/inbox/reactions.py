@@ -16,6 +16,7 @@ from kizuna.activitypub.reactions import is_shortcode, valid_reaction
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.inbox.groups import GroupInbox
 from kizuna.services.posts import can_see
+from kizuna.storage import emoji as emoji_storage
 from kizuna.storage import interactions, reactions, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.models import Account, CustomEmoji, Reaction
@@ -77,7 +78,7 @@ class ReactionInbox:
         tag = next((e for e in like.emojis if e.shortcode == shortcode), None)
         if tag is None:
             # Without its Emoji tag a custom emoji cannot be shown (only our own can).
-            ours = await reactions.custom_emoji(session, shortcode, "")
+            ours = await emoji_storage.get_local(session, shortcode)
             if ours is None or ours.local_only:
                 raise ValidationError(f"{emoji} comes without its Emoji tag")
             return ours

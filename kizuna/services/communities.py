@@ -21,6 +21,7 @@ from kizuna.federation.lookup import RemoteAccountService
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import group_urls
 from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls, utcnow
+from kizuna.services.community_rules import restricted_to_mods
 from kizuna.services.follows import FollowService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
@@ -80,9 +81,9 @@ class CommunityView:
 
     @property
     def posting_restricted(self) -> bool:
-        if self.community is not None:
-            return self.community.posting_restricted
-        return (self.group.raw or {}).get("postingRestrictedToMods") is True
+        return restricted_to_mods(
+            self.group, self.community.posting_restricted if self.community else None
+        )
 
     @property
     def rules(self) -> str:

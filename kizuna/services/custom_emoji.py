@@ -74,10 +74,6 @@ EMOJI_CONTEXT: Final[list[object]] = [
 _UNSAFE_PATH_CHARS: Final = re.compile(r"[^a-z0-9.\-]")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def image_src(emoji: CustomEmoji) -> str | None:
     """Where our pages load the image from (None: not cached)."""
     return f"/media/{emoji.image_path}" if emoji.image_path else None
@@ -126,6 +122,11 @@ def _folder_name(domain: str) -> str:
     """A domain as one path segment (a port's colon or odd characters become "_")."""
     name = _UNSAFE_PATH_CHARS.sub("_", domain.lower()).strip(".")
     return name or "_"
+
+
+def _utcnow() -> datetime:
+    # Not services.accounts.utcnow: accounts → posts → this module would import in a circle.
+    return datetime.now(UTC)
 
 
 class CustomEmojiService:

@@ -29,6 +29,7 @@ from kizuna.federation.peers import PeerSoftware
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
 from kizuna.services.posts import visible_target
+from kizuna.storage import emoji as emoji_storage
 from kizuna.storage import interactions, reactions
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
@@ -99,7 +100,7 @@ class ReactionService:
             post = await visible_target(session, post_id, account)
             custom = None
             if is_shortcode(emoji):
-                custom = await reactions.custom_emoji(session, emoji.strip(":"), "")
+                custom = await emoji_storage.get_local(session, emoji.strip(":"))
                 if custom is None:
                     raise ValidationError(f"there is no custom emoji {emoji} here")
             mine = await reactions.of_account(session, account.id, post.id)

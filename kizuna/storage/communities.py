@@ -19,7 +19,7 @@ from kizuna.storage.models import (
     ModerationLogEntry,
     Post,
 )
-from kizuna.storage.repo import POST_LOADS
+from kizuna.storage.repo import POST_LOADS, like_pattern
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,8 +148,7 @@ async def directory(
     """Local communities, most recently active first; `text` matches name, slug or topic."""
     stmt = select(Account, Community).join(Community, Community.account_id == Account.id)
     if text:
-        escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = like_pattern(text.casefold())
         stmt = stmt.where(
             or_(
                 Account.username_key.like(pattern, escape="\\"),

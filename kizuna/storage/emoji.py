@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kizuna.storage.models import CustomEmoji
+from kizuna.storage.repo import like_pattern
 
 __all__ = [
     "add_local",
@@ -24,12 +25,6 @@ __all__ = [
     "search_local",
     "upsert_remote",
 ]
-
-
-def _like_pattern(text: str) -> str:
-    """`%text%` with LIKE's own wildcards (and the escape character) taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def get_local(session: AsyncSession, shortcode: str) -> CustomEmoji | None:
@@ -84,14 +79,14 @@ async def search_local(session: AsyncSession, text: str, limit: int) -> Sequence
         CustomEmoji.domain == "", CustomEmoji.visible_in_picker.is_(True)
     )
     if needle:
-        pattern = _like_pattern(needle)
+        pattern = like_pattern(needle)
         stmt = stmt.where(
             or_(
                 func.lower(CustomEmoji.shortcode).like(pattern, escape="\\"),
                 func.lower(CustomEmoji.category).like(pattern, escape="\\"),
             )
         )
-        prefix = _like_pattern(needle)[1:]  # "text%": starts with
+        prefix = like_pattern(needle)[1:]  # "text%": starts with
         starts = func.lower(CustomEmoji.shortcode).like(prefix, escape="\\")
         stmt = stmt.order_by(starts.desc(), CustomEmoji.shortcode)
     else:

@@ -181,6 +181,15 @@ async def notifications(
     return list((await session.scalars(stmt)).all())
 
 
+async def undo_reaction(session: AsyncSession, uri: str, account_id: int) -> Reaction | None:
+    """Delete the reaction made by activity `uri` if `account_id` made it; the deleted row."""
+    reaction = await get_reaction_by_uri(session, uri)
+    if reaction is None or reaction.account_id != account_id:
+        return None
+    await delete_reaction(session, reaction.id)
+    return reaction
+
+
 async def delete_reaction(session: AsyncSession, reaction_id: int) -> None:
     await session.execute(delete(Reaction).where(Reaction.id == reaction_id))
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from kizuna.storage.models import Account, CustomEmoji, Reaction
+from kizuna.storage.models import Account, Reaction
 
 SAMPLE_ACCOUNTS = 10  # who reacted, shown on hover: the first few
 
@@ -31,13 +31,6 @@ async def of_account(session: AsyncSession, account_id: int, post_id: int) -> li
         .order_by(Reaction.id)
     )
     return list((await session.scalars(stmt)).all())
-
-
-async def custom_emoji(session: AsyncSession, shortcode: str, domain: str) -> CustomEmoji | None:
-    stmt = select(CustomEmoji).where(
-        CustomEmoji.shortcode == shortcode, CustomEmoji.domain == domain
-    )
-    return (await session.scalars(stmt)).first()
 
 
 def display_name(reaction: Reaction) -> str:

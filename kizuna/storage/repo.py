@@ -25,6 +25,14 @@ from kizuna.storage.models import (
 )
 
 PAGE_SIZE = 40
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for `.like(…, escape="\\")`, LIKE's own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 # A post card needs its author and, for a boost, the boosted post and its author: joined in
 # the same query (no N+1).
 POST_LOADS = (

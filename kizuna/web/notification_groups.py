@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from kizuna.services.custom_emoji import image_src
 from kizuna.storage.models import Account, Notification
 
 __all__ = ["GROUPED_KINDS", "NotificationEntry", "group_notifications"]
@@ -114,4 +115,4 @@ def _emoji(item: Notification) -> tuple[str, str | None]:
     if custom is None or not item.emoji:
         return item.emoji or "", None
     name = item.emoji if custom.is_local else f":{custom.shortcode}@{custom.domain}:"
-    return name, f"/media/{custom.image_path}" if custom.image_path else None
+    return name, image_src(custom)

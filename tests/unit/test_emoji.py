@@ -174,7 +174,8 @@ def test_note_json__carries_emoji_tags() -> None:
         "https://files.example.com/" + "a" * 2100,
     ],
 )
-def test_check_icon_url__refused_without_private_addresses(url: str) -> None:
+def test_check_icon_url__ssrf_refusal_of_private_and_local_targets(url: str) -> None:
+    """SSRF refusal: these URLs are only checked, never fetched (no network here)."""
     with pytest.raises(UnsafeAddressError):
         check_icon_url(url, allow_private=False)
 
