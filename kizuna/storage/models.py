@@ -91,6 +91,10 @@ class Account(Base):
     moved_to_uri: Mapped[str | None] = mapped_column(String(2048))
     # Set when its server deleted it; its posts and follows are gone, the row remains.
     deleted_at: Mapped[datetime | None] = mapped_column(_tz())
+    # Instance moderation: limited (hidden from public feeds) and suspended (gone from view,
+    # data kept for the grace period, then purged). Reversible while set.
+    silenced_at: Mapped[datetime | None] = mapped_column(_tz())
+    suspended_at: Mapped[datetime | None] = mapped_column(_tz())
     created_at: Mapped[datetime] = mapped_column(_tz())
     updated_at: Mapped[datetime] = mapped_column(_tz())
 
@@ -261,6 +265,8 @@ class PeerDomain(Base):
     # NodeInfo software.name ("mastodon", "misskey", "akkoma", …): picks the reaction dialect.
     software: Mapped[str | None] = mapped_column(String(64))
     software_checked_at: Mapped[datetime | None] = mapped_column(_tz())
+    # Last activity accepted into our inbox from this domain (federation health).
+    last_inbox_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
 class OutboxActivity(Base):
@@ -465,16 +471,208 @@ class InstanceSetting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class DomainPolicy(Base):
+    """An admin's decision about a remote domain; it covers the domain's subdomains too."""
+
+    __tablename__ = "domain_policies"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)  # lowercase, punycode
+    severity: Mapped[str] = mapped_column(String(16), default="suspend")  # noop|silence|suspend
+    reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_comment: Mapped[str] = mapped_column(Text, default="")
+    private_comment: Mapped[str] = mapped_column(Text, default="")
+    obfuscate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the policy came from a blocklist subscription.
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blocklist_subscriptions.id", ondelete="SET NULL")
+    )
+    # A suspension's stored content and follows are removed in the background; set when done.
+    purged_at: Mapped[datetime | None] = mapped_column(_tz())
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class AllowedDomain(Base):
+    """Allow-list mode (limited federation): only these domains (and subdomains) federate."""
+
+    __tablename__ = "allowed_domains"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class BlocklistSubscription(Base):
+    """A Mastodon-format CSV blocklist fetched on a schedule; changes wait for the admin."""
+
+    __tablename__ = "blocklist_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    refresh_hours: Mapped[int] = mapped_column(Integer, default=24)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(_tz())
+    next_fetch_at: Mapped[datetime | None] = mapped_column(_tz())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    # Proposed changes from the last fetch, shown to the admin before they apply.
+    pending: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class AccountBlock(Base):
+    """A user blocks an account (local or remote); federated as Block."""
+
+    __tablename__ = "account_blocks"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_account_blocks"),
+        Index("ix_account_blocks_target", "target_account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    uri: Mapped[str | None] = mapped_column(String(2048))  # the Block activity's id
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+    target: Mapped[Account] = relationship(foreign_keys=[target_account_id], lazy="raise")
+
+
+class AccountMute(Base):
+    """A user mutes an account: hidden from their feeds (and notifications if asked)."""
+
+    __tablename__ = "account_mutes"
+    __table_args__ = (UniqueConstraint("account_id", "target_account_id", name="uq_account_mutes"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(_tz())
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+    target: Mapped[Account] = relationship(foreign_keys=[target_account_id], lazy="raise")
+
+
+class AccountDomainBlock(Base):
+    """A user hides a whole remote domain (Mastodon's user domain block)."""
+
+    __tablename__ = "account_domain_blocks"
+    __table_args__ = (UniqueConstraint("account_id", "domain", name="uq_account_domain_blocks"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class AccountWarning(Base):
+    """A moderator's strike on a local account (warn, limit, suspend), shown to its owner."""
+
+    __tablename__ = "account_warnings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))  # warn | silence | suspend
+    text: Mapped[str] = mapped_column(Text, default="")
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class Report(Base):
+    """A report by a local user, or a Flag received from another server (reporter = its actor)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    post_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(16), default="other")  # spam|legal|violation|other
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # Incoming: the Flag's id. Outgoing: the Flag we sent, when forwarded.
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    origin_domain: Mapped[str] = mapped_column(String(255), default="")  # "" = local reporter
+    forward: Mapped[bool] = mapped_column(Boolean, default=False)
+    forwarded_at: Mapped[datetime | None] = mapped_column(_tz())
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    assigned_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    action_taken: Mapped[str | None] = mapped_column(String(32))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(_tz())
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+
+    reporter: Mapped[Account] = relationship(foreign_keys=[reporter_id], lazy="raise")
+    target: Mapped[Account] = relationship(foreign_keys=[target_account_id], lazy="raise")
+
+
+class ReportNote(Base):
+    __tablename__ = "report_notes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class AuditLogEntry(Base):
+    """Every instance moderation action: who, what, on what, when, why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(48))  # e.g. domain.suspend, account.silence
+    target_type: Mapped[str] = mapped_column(String(32))  # domain | account | report | setting…
+    target: Mapped[str] = mapped_column(String(2048), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(_tz(), index=True)
+
+    account: Mapped[Account | None] = relationship(foreign_keys=[account_id], lazy="raise")
+
+
+class InboxRejection(Base):
+    """Refused inbox requests, counted per 5-minute bucket, domain and reason (health view)."""
+
+    __tablename__ = "inbox_rejections"
+
+    bucket: Mapped[datetime] = mapped_column(_tz(), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 __all__ = [
     "Account",
+    "AccountBlock",
+    "AccountDomainBlock",
+    "AccountMute",
+    "AccountWarning",
+    "AllowedDomain",
+    "AuditLogEntry",
     "Base",
+    "BlocklistSubscription",
     "Community",
     "CommunityBan",
     "CommunityRole",
     "CustomEmoji",
     "Delivery",
+    "DomainPolicy",
     "Follow",
     "InboxActivity",
+    "InboxRejection",
     "InstanceSetting",
     "LoginSession",
     "ModerationLogEntry",
@@ -485,5 +683,7 @@ __all__ = [
     "PostMention",
     "PostTag",
     "Reaction",
+    "Report",
+    "ReportNote",
     "User",
 ]
