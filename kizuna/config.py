@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kizuna import __version__
 from kizuna.errors import ConfigError
@@ -49,6 +50,12 @@ class Config:
             host = self.domain if self.host in ("", "0.0.0.0", "::") else self.host
             return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         return f"https://{self.domain}"
+
+    @property
+    def own_hosts(self) -> frozenset[str]:
+        """Names this instance answers to; domain policies never apply to them."""
+        parts = urlsplit(self.base_url)
+        return frozenset({self.domain, parts.netloc.lower(), (parts.hostname or "").lower()})
 
     @property
     def secure_cookies(self) -> bool:

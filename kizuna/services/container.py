@@ -13,6 +13,7 @@ from kizuna.federation.delivery import DeliveryWorker
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.federation.peers import PeerSchemes, PeerSoftware
+from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
@@ -59,10 +60,12 @@ class Services:
     communities: CommunityService
     moderation: CommunityModeration
     custom_emoji: CustomEmojiService
+    policy: FederationPolicy
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
         settings = SettingsService(db)
+        policy = FederationPolicy(db, own_hosts=config.own_hosts)
         media = MediaStore(config.media_dir, max_bytes=config.max_upload_bytes)
         federation = FederationClient(
             http,
@@ -117,6 +120,7 @@ class Services:
             ),
             moderation=CommunityModeration(db, outbox, follows),
             custom_emoji=custom_emoji,
+            policy=policy,
         )
 
     async def start(self) -> None:
@@ -128,6 +132,7 @@ class Services:
             private_key=load_private_key_pem(instance.private_key_pem),
         )
         await self.custom_emoji.refresh()
+        await self.policy.reload()
 
     async def run_workers(self, stop: asyncio.Event) -> None:
         """Delivery and inbox processing until `stop` is set (serve and `kizuna worker`)."""

@@ -135,6 +135,11 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def is_moderator(self) -> bool:
+        """Moderators handle reports and accounts; admins also everything else."""
+        return self.role in ("admin", "moderator")
+
 
 class LoginSession(Base):
     __tablename__ = "sessions"

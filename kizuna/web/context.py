@@ -41,6 +41,13 @@ def require_admin(request: web.Request) -> User:
     return user
 
 
+def require_moderator(request: web.Request) -> User:
+    user = require_user(request)
+    if not user.is_moderator:
+        raise web.HTTPForbidden(text="moderators and administrators only")
+    return user
+
+
 def parse_max_id(request: web.Request) -> int | None:
     raw = request.query.get("max_id")
     if raw is None or raw == "":
