@@ -7,6 +7,8 @@ escapes while handling one of *our* requests (one middleware maps them; handlers
     ├── InvalidActivityError       400  a document we were sent or fetched is malformed
     ├── SignatureError             401  missing / invalid / unverifiable HTTP signature
     ├── ForbiddenError             403  authenticated, but not allowed (blocked domain, …)
+    │   └── DomainRefusedError     403  the instance's domain policy refuses this server
+    │                                   (suspended, or not allow-listed); `reason` says which
     └── FetchError                 502  fetching a remote document failed (base class)
         ├── ObjectGoneError        410  the peer answered 410 Gone (deleted object/actor)
         ├── ObjectNotFoundError    404  the peer answered 404
@@ -15,6 +17,7 @@ escapes while handling one of *our* requests (one middleware maps them; handlers
         ├── NotJsonError           502  body or Content-Type is not (activity+)JSON
         ├── NotAnImageError        502  a fetched image (custom emoji) is no PNG/GIF/WebP/JPEG
         ├── TooManyRedirectsError  502  redirect chain longer than we follow
+        ├── DomainPolicyFetchError 403  our own policy forbids contacting that server
         ├── UnsafeAddressError     400  SSRF refusal: the URL resolves to a private,
         │                               loopback or otherwise non-public address
         └── IdentityMismatchError  403  the document is not who it claims to be: actor
@@ -33,6 +36,8 @@ from __future__ import annotations
 __all__ = [
     "ApError",
     "FetchError",
+    "DomainPolicyFetchError",
+    "DomainRefusedError",
     "ForbiddenError",
     "IdentityMismatchError",
     "InvalidActivityError",
@@ -64,6 +69,14 @@ class SignatureError(ApError):
 
 class ForbiddenError(ApError):
     status = 403
+
+
+class DomainRefusedError(ForbiddenError):
+    """`reason` is "suspended" or "not allow-listed" (counted on the federation dashboard)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class FetchError(ApError):
@@ -98,6 +111,12 @@ class NotJsonError(FetchError):
 
 class NotAnImageError(FetchError):
     status = 502
+
+
+class DomainPolicyFetchError(FetchError):
+    """Never retried: it lasts until an admin changes the policy."""
+
+    status = 403
 
 
 class UnsafeAddressError(FetchError):

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from kizuna.activitypub.errors import (
+    DomainPolicyFetchError,
     FetchError,
     ForbiddenError,
     NotJsonError,
@@ -76,6 +77,12 @@ class SchemeMemory(Protocol):
     async def remember(self, domain: str, scheme: str) -> None: ...
 
 
+class DomainGate(Protocol):
+    """The federation policy as the client sees it (kizuna.federation.policy)."""
+
+    async def refusal(self, host: str, *, media: bool = False) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FetchedJson:
     url: str  # after redirects: identity checks compare against this
@@ -106,6 +113,22 @@ class FederationClient:
         self.limits = limits or FetchLimits()
         self.signer: RequestSigner | None = None  # set once the instance actor exists
         self.schemes: SchemeMemory | None = None
+        self.gate: DomainGate | None = None  # the domain policy; None in tools and tests
+
+    async def _check_policy(self, url: str, *, media: bool = False) -> None:
+        await self.check_host(_host(url), media=media)
+
+    async def media_allowed(self, host: str) -> bool:
+        """False where the domain policy rejects that server's media (avatars, emoji…)."""
+        return self.gate is None or await self.gate.refusal(host, media=True) is None
+
+    async def check_host(self, host: str, *, media: bool = False) -> None:
+        """DomainPolicyFetchError if the domain policy forbids contacting `host`."""
+        if self.gate is None:
+            return
+        reason = await self.gate.refusal(host, media=media)
+        if reason is not None:
+            raise DomainPolicyFetchError(f"not contacting {host}: {reason} by this server")
 
     def _target(self, url: str) -> tuple[str, dict[str, str]]:
         """The URL to connect to and the extra headers, after the SSRF and lab-map checks."""
@@ -130,18 +153,21 @@ class FederationClient:
         )
         return FetchedJson(url=final, doc=_parse_json(final, content_type, body))
 
-    async def get_bytes(self, url: str, *, max_bytes: int, accept: str) -> FetchedBytes:
+    async def get_bytes(
+        self, url: str, *, max_bytes: int, accept: str, media: bool = False
+    ) -> FetchedBytes:
         """A file (an emoji image, …) with the same guards as `get_json`: SSRF refusal at
         every hop, timeouts, a redirect limit, and a size cap of `max_bytes` (checked on the
         declared length and again while reading). Unsigned: it is not an ActivityPub fetch,
-        and media hosts (object storage, CDNs) are often not the actor's server."""
+        and media hosts (object storage, CDNs) are often not the actor's server. `media`:
+        refused as well where the domain policy rejects media."""
         final, content_type, body = await self._get(
-            url, accept=accept, max_bytes=max_bytes, signed=False
+            url, accept=accept, max_bytes=max_bytes, signed=False, media=media
         )
         return FetchedBytes(url=final, content_type=content_type, body=body)
 
     async def _get(
-        self, url: str, *, accept: str, max_bytes: int, signed: bool
+        self, url: str, *, accept: str, max_bytes: int, signed: bool, media: bool = False
     ) -> tuple[str, str, bytes]:
         """(URL after redirects, lower-cased media type, body) of a successful GET."""
         limits = self.limits
@@ -151,6 +177,7 @@ class FederationClient:
         current = url
         for _ in range(limits.max_redirects + 1):
             target, extra = self._target(current)
+            await self._check_policy(current, media=media)
             headers = {"Accept": accept, "User-Agent": self.user_agent, **extra}
             if signed and self.signer is not None:
                 # Always signed, as GoToSocial and authorized-fetch Mastodon require.
@@ -215,6 +242,7 @@ class FederationClient:
         self, url: str, body: bytes, signer: RequestSigner, scheme: str
     ) -> PostResult:
         target, extra = self._target(url)
+        await self._check_policy(url)
         headers = {
             "Content-Type": ACTIVITY_JSON,
             "Accept": AP_ACCEPT,

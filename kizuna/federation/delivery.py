@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from kizuna.activitypub.errors import FetchError
+from kizuna.activitypub.errors import DomainPolicyFetchError, FetchError
 from kizuna.federation.client import FederationClient, RequestSigner
 from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.signatures import load_private_key_pem
@@ -162,6 +162,9 @@ class DeliveryWorker:
             result = await self.client.post_signed(
                 delivery.inbox_url, body, self._signer(item.sender)
             )
+        except DomainPolicyFetchError as exc:
+            # Suspended or not allow-listed: visibly failed, never retried into the void.
+            return Outcome(state="failed", status=None, error=str(exc))
         except FetchError as exc:
             return self._retry(delivery.attempts, delivery.created_at, None, str(exc), None)
         status = result.status

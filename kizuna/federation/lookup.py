@@ -66,7 +66,10 @@ def remote_key(preferred_username: str, actor_type: str) -> str:
     return f"!{key}" if actor_type == "Group" else key
 
 
-def apply_actor(account: Account, actor: RemoteActor, domain: str, now: datetime) -> None:
+def apply_actor(
+    account: Account, actor: RemoteActor, domain: str, now: datetime, *, media: bool = True
+) -> None:
+    """`media` False (the domain's media are rejected): no avatar or header is kept."""
     account.username = actor.preferred_username
     account.username_key = remote_key(actor.preferred_username, actor.type)
     account.domain = domain
@@ -80,10 +83,10 @@ def apply_actor(account: Account, actor: RemoteActor, domain: str, now: datetime
         {"name": f.name[:255], "value": "", "value_html": f.value_html} for f in actor.fields
     ]
     account.avatar_remote_url = (
-        actor.icon_url if actor.icon_url and len(actor.icon_url) <= MAX_URL else None
+        actor.icon_url if media and actor.icon_url and len(actor.icon_url) <= MAX_URL else None
     )
     account.header_remote_url = (
-        actor.image_url if actor.image_url and len(actor.image_url) <= MAX_URL else None
+        actor.image_url if media and actor.image_url and len(actor.image_url) <= MAX_URL else None
     )
     account.inbox_url = actor.inbox
     account.shared_inbox_url = actor.shared_inbox
@@ -130,6 +133,7 @@ class RemoteAccountService:
             if local is None:
                 raise NotFoundError(f"no account @{username} here")
             return local
+        await self.client.check_host(host)  # a blocked server's accounts are not found
         async with self.db.begin() as session:
             cached = await repo.get_account_by_username(session, username.casefold(), host)
         if cached is not None and not refresh and not self._stale(cached):
@@ -143,6 +147,7 @@ class RemoteAccountService:
             return cached
 
     async def resolve_url(self, url: str) -> Account:
+        await self.client.check_host(_host(url))
         async with self.db.begin() as session:
             cached = await repo.get_account_by_uri(session, url)
         if cached is not None and not self._stale(cached):
@@ -218,6 +223,7 @@ class RemoteAccountService:
 
     async def _upsert(self, actor: RemoteActor, domain: str) -> Account:
         now = self.clock()
+        media = await self.client.media_allowed(domain)
         async with self.db.begin() as session:
             account = await repo.get_account_by_uri(session, actor.id)
             if account is None:
@@ -227,9 +233,9 @@ class RemoteAccountService:
                 )
             if account is None:
                 account = Account(created_at=now)
-                apply_actor(account, actor, domain, now)
+                apply_actor(account, actor, domain, now, media=media)
                 return await repo.add_account(session, account)
-            apply_actor(account, actor, domain, now)
+            apply_actor(account, actor, domain, now, media=media)
             return account
 
 

@@ -120,6 +120,15 @@ class FederationPolicy:
             rule=rule_domain,
         )
 
+    async def refusal(self, host: str, *, media: bool = False) -> str | None:
+        """Why we must not contact `host` (None: we may); `media` also honours reject_media."""
+        decision = (await self.fresh()).decide(host)
+        if decision.refused:
+            return decision.reason
+        if media and decision.reject_media:
+            return "media rejected"
+        return None
+
     def refuses(self, host: str) -> bool:
         return self.decide(host).refused
 

@@ -104,6 +104,8 @@ class NoteStore:
         self.clock = clock
 
     async def author(self, session: Session, uri: str) -> Account:
+        # Relayed or embedded content from a blocked server is refused like a fetch would be.
+        await self.client.check_host(host(uri))
         account = await repo.get_account_by_uri(session, uri)
         return account if account is not None else await self.remote_accounts.resolve_url(uri)
 
@@ -113,7 +115,8 @@ class NoteStore:
         if remote.id != actor.uri or host(remote.id) != host(actor.uri):
             raise IdentityMismatchError(f"{actor.uri} cannot update {remote.id}")
         check_lengths(remote)
-        apply_actor(actor, remote, actor.domain, self.clock())
+        media = await self.client.media_allowed(actor.domain)
+        apply_actor(actor, remote, actor.domain, self.clock(), media=media)
 
     async def fetch(self, session: Session, note_id: str) -> tuple[RemoteNote, Account]:
         """The note as its origin serves it, and its author (who must live there too)."""

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import ApError, PeerUnavailableError
+from kizuna.activitypub.errors import ApError, DomainRefusedError, PeerUnavailableError
 from kizuna.activitypub.objects import (
     Announce,
     Block,
@@ -30,6 +30,7 @@ from kizuna.activitypub.objects import (
 from kizuna.config import Config
 from kizuna.errors import KizunaError
 from kizuna.federation.loop import run_until_stopped
+from kizuna.federation.policy import OPEN, Decision, FederationPolicy
 from kizuna.inbox.groups import GroupInbox
 from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.inbox.reactions import ReactionInbox, RemoteEmoji
@@ -55,9 +56,11 @@ class InboxProcessor:
         remote_emoji: RemoteEmoji,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 64,
+        policy: FederationPolicy | None = None,
     ) -> None:
         self.db = db
         self.config = config
+        self.policy = policy
         self.outbox = outbox
         self.notes = notes
         self.clock = clock
@@ -106,6 +109,10 @@ class InboxProcessor:
         actor = await repo.get_account_by_uri(session, row.actor_uri)
         if actor is None:
             raise KizunaError(f"unknown sender {row.actor_uri}")
+        decision = await self._decide(actor.domain)
+        if decision.refused:
+            # Accepted before the server was suspended (or allow-listing began): not applied.
+            raise DomainRefusedError(f"{decision.reason}: {actor.domain}", reason=decision.reason)
         activity = parse_activity(row.raw)
         match activity:
             case Follow():
@@ -131,6 +138,9 @@ class InboxProcessor:
             case _:
                 logger.debug("ignoring %s %s", row.activity_type, row.activity_id)
 
+    async def _decide(self, domain: str) -> Decision:
+        return OPEN if self.policy is None else (await self.policy.fresh()).decide(domain)
+
     async def handle_follow(self, session: Session, actor: Account, follow: Follow) -> None:
         target = await repo.get_account_by_uri(session, follow.object)
         if target is None or not target.is_local or target.actor_type == "Application":
@@ -140,12 +150,14 @@ class InboxProcessor:
             return  # banned from this community: no membership, not even pending
         existing = await repo.get_follow(session, actor.id, target.id)
         if existing is None:
+            # From a limited account or server, every follow waits for approval (Mastodon).
+            limited = actor.silenced_at is not None or (await self._decide(actor.domain)).silenced
             existing = await repo.add_follow(
                 session,
                 FollowRow(
                     account_id=actor.id,
                     target_account_id=target.id,
-                    state="pending" if target.locked else "accepted",
+                    state="pending" if target.locked or limited else "accepted",
                     uri=follow.id,
                     created_at=self.clock(),
                 ),

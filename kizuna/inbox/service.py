@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from kizuna.activitypub.errors import ForbiddenError, InvalidActivityError, SignatureError
+from kizuna.activitypub.errors import (
+    DomainRefusedError,
+    ForbiddenError,
+    InvalidActivityError,
+    SignatureError,
+)
 from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.keyring import KeyRing
+from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import key_id_of, verify_request
 from kizuna.inbox.writer import InboxWriter
 from kizuna.services.accounts import utcnow
@@ -86,11 +92,13 @@ class InboxService:
         db: Database,
         config: Config,
         keyring: KeyRing,
+        policy: FederationPolicy,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.keyring = keyring
+        self.policy = policy
         self.clock = clock
         self.writer = InboxWriter(db)
         self._recipients: dict[str, int] = {}
@@ -117,11 +125,22 @@ class InboxService:
         if host not in self._own_hosts:
             raise SignatureError(f"the request was addressed to {host[:100]!r}, not to us")
 
+    async def refuse_blocked(self, host: str) -> None:
+        """DomainRefusedError (403) for a suspended or (allow-list mode) unlisted server."""
+        decision = (await self.policy.fresh()).decide(host)
+        if decision.refused:
+            raise DomainRefusedError(
+                f"{decision.reason}: {host[:255]} does not federate with this server",
+                reason=decision.reason,
+            )
+
     async def verify(
         self, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None
     ) -> Signer:
-        """Raises SignatureError (401). A failed check with a cached key refetches it once."""
+        """Raises SignatureError (401). A failed check with a cached key refetches it once.
+        A blocked server's key is never fetched: the keyId's host is refused first (403)."""
         scheme, key_id = key_id_of(headers)
+        await self.refuse_blocked(host_of(key_id))
         self._check_host(headers)
         url = self.config.base_url + path_qs
         payload = body if body is not None else b""
@@ -173,6 +192,7 @@ class InboxService:
             raise ForbiddenError(
                 f"{host_of(actor)} cannot send activities with ids on another host"
             )
+        await self.refuse_blocked(host_of(actor))
         recipient_id = await self._recipient_id(recipient) if recipient is not None else None
         stored = await self.writer.store(
             {

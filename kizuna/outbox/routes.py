@@ -6,6 +6,8 @@ from aiohttp import web
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.activitypub.vocab import wants_activity_json
+from kizuna.federation.signatures import key_id_of
+from kizuna.inbox.service import host_of
 from kizuna.web.context import services
 from kizuna.web.json import activity_response
 
@@ -23,6 +25,13 @@ async def require_signature(request: web.Request) -> None:
     stay public so that keys can be discovered, as Mastodon does)."""
     svc = services(request)
     if not await svc.settings.authorized_fetch():
+        if "Signature" in request.headers or "Signature-Input" in request.headers:
+            # Signed anyway: a suspended server is refused even without authorized fetch.
+            try:
+                _, key_id = key_id_of(request.headers)
+            except SignatureError:
+                return  # unreadable: treated as the unsigned request it may as well be
+            await svc.inbox.refuse_blocked(host_of(key_id))
         return
     if "Signature" not in request.headers and "Signature-Input" not in request.headers:
         raise SignatureError("this server requires signed requests (authorized fetch)")

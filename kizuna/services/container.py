@@ -25,6 +25,7 @@ from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.communities import CommunityService
 from kizuna.services.community_moderation import CommunityModeration
 from kizuna.services.custom_emoji import CustomEmojiService
+from kizuna.services.domain_purge import DomainPurger
 from kizuna.services.follows import FollowService
 from kizuna.services.interactions import InteractionService
 from kizuna.services.media import MediaStore
@@ -61,6 +62,7 @@ class Services:
     moderation: CommunityModeration
     custom_emoji: CustomEmojiService
     policy: FederationPolicy
+    domain_purger: DomainPurger
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -81,6 +83,7 @@ class Services:
         remote_accounts = RemoteAccountService(db, config, federation, software=software)
         keyring = KeyRing(db, remote_accounts)
         federation.schemes = PeerSchemes(db)
+        federation.gate = policy
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
         outbox.on_enqueue(delivery.wakeup.set)
         follows = FollowService(db, outbox)
@@ -103,7 +106,7 @@ class Services:
             publishing=publishing,
             discovery=DiscoveryService(db, config, settings),
             keyring=keyring,
-            inbox=InboxService(db, config, keyring),
+            inbox=InboxService(db, config, keyring, policy),
             outbox=outbox,
             delivery=delivery,
             processor=InboxProcessor(
@@ -112,6 +115,7 @@ class Services:
                 outbox,
                 NoteStore(federation, remote_accounts, custom_emoji, utcnow),
                 custom_emoji.remote,
+                policy=policy,
             ),
             interactions=InteractionService(db, config, outbox, reactions),
             reactions=reactions,
@@ -121,6 +125,7 @@ class Services:
             moderation=CommunityModeration(db, outbox, follows),
             custom_emoji=custom_emoji,
             policy=policy,
+            domain_purger=DomainPurger(db),
         )
 
     async def start(self) -> None:
@@ -136,4 +141,8 @@ class Services:
 
     async def run_workers(self, stop: asyncio.Event) -> None:
         """Delivery and inbox processing until `stop` is set (serve and `kizuna worker`)."""
-        await asyncio.gather(self.delivery.run_forever(stop), self.processor.run_forever(stop))
+        await asyncio.gather(
+            self.delivery.run_forever(stop),
+            self.processor.run_forever(stop),
+            self.domain_purger.run_forever(stop),
+        )

@@ -255,7 +255,10 @@ class CustomEmojiService:
         row = await storage.get_remote(session, shortcode, domain)
         if row is not None and row.image_path and row.remote_url == url:
             return row
-        fetched = await self.client.get_bytes(url, max_bytes=MAX_EMOJI_BYTES, accept=IMAGE_ACCEPT)
+        await self.client.check_host(domain, media=True)  # the image may sit on a CDN
+        fetched = await self.client.get_bytes(
+            url, max_bytes=MAX_EMOJI_BYTES, accept=IMAGE_ACCEPT, media=True
+        )
         ext = sniff_image(fetched.body)
         if ext is None or ext not in REMOTE_KINDS:
             raise NotAnImageError(

@@ -23,6 +23,39 @@ async def get_policy(session: AsyncSession, domain: str) -> DomainPolicy | None:
     return await session.get(DomainPolicy, domain)
 
 
+async def upsert_policy(
+    session: AsyncSession,
+    domain: str,
+    *,
+    now: datetime,
+    severity: str,
+    reject_media: bool = False,
+    reject_reports: bool = False,
+    public_comment: str = "",
+    private_comment: str = "",
+    obfuscate: bool = False,
+    subscription_id: int | None = None,
+) -> DomainPolicy:
+    """Create or replace the policy for `domain` (already normalised); a (new) suspension is
+    queued for the background purge."""
+    row = await session.get(DomainPolicy, domain)
+    if row is None:
+        row = DomainPolicy(domain=domain, created_at=now)
+        session.add(row)
+    if severity == "suspend" and row.severity != "suspend":
+        row.purged_at = None
+    row.severity = severity
+    row.reject_media = reject_media
+    row.reject_reports = reject_reports
+    row.public_comment = public_comment
+    row.private_comment = private_comment
+    row.obfuscate = obfuscate
+    row.subscription_id = subscription_id
+    row.updated_at = now
+    await bump_version(session)
+    return row
+
+
 async def delete_policy(session: AsyncSession, domain: str) -> bool:
     result = await session.execute(delete(DomainPolicy).where(DomainPolicy.domain == domain))
     await bump_version(session)

@@ -1,0 +1,87 @@
+"""Removing what a suspended domain left here, a batch at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kizuna.storage.models import (
+    Account,
+    Delivery,
+    DomainPolicy,
+    Follow,
+    Notification,
+    Post,
+    Reaction,
+)
+
+
+def _suffix(pattern_of: str) -> str:
+    escaped = pattern_of.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%.{escaped}"
+
+
+def domain_covers(
+    column: ColumnElement[str] | InstrumentedAttribute[str], domain: str
+) -> ColumnElement[bool]:
+    """`column` is `domain` or one of its subdomains (a policy covers both)."""
+    return or_(column == domain, column.like(_suffix(domain), escape="\\"))
+
+
+async def unpurged_suspensions(session: AsyncSession) -> list[str]:
+    stmt = select(DomainPolicy.domain).where(
+        DomainPolicy.severity == "suspend", DomainPolicy.purged_at.is_(None)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def purge_batch(session: AsyncSession, domain: str, *, batch: int) -> int:
+    """Delete up to `batch` rows of each kind for the domain; returns how many went."""
+    accounts = select(Account.id).where(domain_covers(Account.domain, domain))
+    removed = 0
+    for model, column in (
+        (Post, Post.account_id),
+        (Reaction, Reaction.account_id),
+        (Notification, Notification.from_account_id),
+    ):
+        ids = select(model.id).where(column.in_(accounts)).limit(batch)
+        chosen = list((await session.scalars(ids)).all())
+        if chosen:
+            await session.execute(delete(model).where(model.id.in_(chosen)))
+            removed += len(chosen)
+    follow_ids = (
+        select(Follow.id)
+        .where(or_(Follow.account_id.in_(accounts), Follow.target_account_id.in_(accounts)))
+        .limit(batch)
+    )
+    chosen = list((await session.scalars(follow_ids)).all())
+    if chosen:
+        await session.execute(delete(Follow).where(Follow.id.in_(chosen)))
+        removed += len(chosen)
+    return removed
+
+
+async def fail_pending_deliveries(session: AsyncSession, domain: str, now: datetime) -> int:
+    """Queued deliveries to the domain end visibly failed, not silently dropped."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.state == "pending", domain_covers(Delivery.domain, domain))
+        .values(
+            state="failed",
+            finished_at=now,
+            lease_until=None,
+            last_error=f"not delivered: {domain} is suspended by this server",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def mark_purged(session: AsyncSession, domain: str, now: datetime) -> None:
+    await session.execute(
+        update(DomainPolicy)
+        .where(DomainPolicy.domain == domain, DomainPolicy.severity == "suspend")
+        .values(purged_at=now)
+    )
