@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/inbox.py --seconds 3
 	$(BIN)/python bench/fanout.py --followers 2000 --servers 50 --unshared 500 --workers 1,2
 	$(BIN)/python bench/community_relay.py --rounds 30
+	$(BIN)/python bench/domain_policy.py --seconds 0.5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

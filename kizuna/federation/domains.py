@@ -6,7 +6,7 @@ DomainBlock.rule_for walks the same suffixes), so `*.example.com` in an import i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterator
 from urllib.parse import urlsplit
 
 __all__ = ["DomainError", "covering", "normalize_domain", "suffixes"]
@@ -59,10 +59,9 @@ def suffixes(host: str) -> Iterator[str]:
         _, _, name = name.partition(".")
 
 
-def covering(host: str, domains: Iterable[str] | set[str] | frozenset[str]) -> str | None:
-    """The most specific of `domains` that covers `host`, if any."""
-    pool = domains if isinstance(domains, set | frozenset) else set(domains)
+def covering(host: str, domains: Container[str]) -> str | None:
+    """The most specific of `domains` (a set or dict: O(1) lookups) that covers `host`."""
     for candidate in suffixes(host):
-        if candidate in pool:
+        if candidate in domains:
             return candidate
     return None
