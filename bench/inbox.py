@@ -545,6 +545,8 @@ async def bench_backend(
         # Measured: verify + store + 202. Processing the stored rows (and delivering the
         # Accepts it would send to the fake peers) is later work, so no in-process workers.
         env |= dict(KIZUNA_WORKERS="0")
+        # Measured: the inbox at full speed, so no per-domain rate limit (it would 429 the run).
+        env |= dict(KIZUNA_RATE_INBOX="0")
         cmd = [sys.executable, "-m", "kizuna", "serve"]
         before = child_pids()
         async with server(cmd, env, tmp / f"kizuna-{backend}.log", port) as base:

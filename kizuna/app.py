@@ -16,14 +16,19 @@ from kizuna.outbox import routes as outbox_routes
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from kizuna.web import (
+    account_admin_routes,
     admin_routes,
     auth_routes,
+    block_routes,
     community_routes,
+    domain_routes,
     emoji_routes,
+    federation_routes,
     media_routes,
     post_routes,
     profile_routes,
     reaction_routes,
+    report_routes,
     search_routes,
     timeline_routes,
 )
@@ -34,6 +39,7 @@ from kizuna.web.middleware import (
     headers_middleware,
     session_middleware,
 )
+from kizuna.web.rate_limits import RateLimits, rate_limits_key
 from kizuna.web.render import STATIC_DIR, make_environment
 from kizuna.webfinger import routes as webfinger_routes
 
@@ -46,6 +52,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         client_max_size=config.max_upload_bytes + FORM_OVERHEAD,
     )
     app[jinja_key] = make_environment()
+    app[rate_limits_key] = RateLimits(config)
     app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
     for feature in (
         webfinger_routes,
@@ -57,9 +64,14 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         post_routes,
         reaction_routes,
         profile_routes,
+        block_routes,
         community_routes,
         admin_routes,
+        domain_routes,
+        report_routes,
+        account_admin_routes,
         emoji_routes,
+        federation_routes,
         media_routes,
     ):
         app.add_routes(feature.routes)
@@ -85,9 +97,13 @@ async def services_ctx(
         await services.start()
         stop = asyncio.Event()
         workers = asyncio.ensure_future(services.run_workers(stop)) if config.workers else None
+        # Inbox rejection counts are kept where the inbox runs: flushed every few seconds
+        # and once more on the way out.
+        accounting = asyncio.ensure_future(services.inbox_accounting.run_forever(stop))
         yield
         stop.set()
         if workers is not None:
             await workers
+        await accounting
     if owned:
         await database.dispose()

@@ -39,6 +39,17 @@ class Config:
     workers: bool = True
     # Different emoji reactions one person may give one post (a plain like aside).
     reactions_per_post: int = 3
+    # A suspended local account's data is kept this long (reversible), then purged.
+    suspension_grace_days: int = 30
+    # Rate limits per process (0 turns one off): sign-up attempts per IP per hour, log-in
+    # attempts per IP per 5 minutes, posts per user per minute, inbox requests per sender
+    # domain per minute. Each allows a burst of its whole count.
+    rate_signup: int = 25
+    rate_login: int = 25
+    rate_post: int = 30
+    rate_inbox: int = 3000
+    # Behind a reverse proxy: the client IP is X-Forwarded-For's last hop, not the peer address.
+    trusted_proxy: bool = False
 
     @property
     def base_url(self) -> str:
@@ -107,7 +118,7 @@ def _host_map(name: str, value: Any) -> dict[str, tuple[str, int]]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "federation_hosts":
         return _host_map(name, value)
-    if name in ("allow_private_addresses", "workers"):
+    if name in ("allow_private_addresses", "workers", "trusted_proxy"):
         return _bool(name, value)
     if name == "fetch_timeout":
         try:
@@ -117,7 +128,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not 0 < seconds <= 300:
             raise ConfigError(f"{name} out of range: {seconds}")
         return seconds
-    if name in ("port", "max_upload_bytes", "reactions_per_post"):
+    if name in ("port", "max_upload_bytes", "reactions_per_post", "suspension_grace_days"):
         if isinstance(value, bool | float):
             raise ConfigError(f"{name} must be an integer, got {value!r}")
         try:
@@ -127,6 +138,12 @@ def _coerce(name: str, value: Any) -> Any:
         if number <= 0 or (name == "port" and number > 65535) or number > 2**31:
             raise ConfigError(f"{name} out of range: {number}")
         return number
+    if name.startswith("rate_"):
+        if isinstance(value, bool | float) or not str(value).strip().isdigit():
+            raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
+        if int(value) > 10**7:
+            raise ConfigError(f"{name} out of range: {value}")
+        return int(value)
     if name == "media_dir":
         return Path(str(value))
     if not isinstance(value, str):

@@ -86,6 +86,8 @@ class LocalActor:
     # Groups (Lemmy's community shape): the moderators collection, and who may start threads.
     moderators: str | None = None
     posting_restricted_to_mods: bool = False
+    # Mastodon's `suspended: true` (toot namespace): the caller blanks the profile fields.
+    suspended: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in ACTOR_TYPES:
@@ -156,8 +158,10 @@ def actor_json(actor: LocalActor) -> JsonObject:
         "attachment": [
             {"type": "PropertyValue", "name": f.name, "value": f.value_html} for f in actor.fields
         ],
-        "endpoints": {"sharedInbox": actor.shared_inbox},
     }
+    if actor.suspended:  # after attachment, as ActorSerializer's `attribute :suspended`
+        doc["suspended"] = True
+    doc["endpoints"] = {"sharedInbox": actor.shared_inbox}
     if actor.icon is not None:
         doc["icon"] = image_json(actor.icon)
     if actor.image is not None:

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 __all__ = [
     "ApError",
-    "FetchError",
     "DomainPolicyFetchError",
     "DomainRefusedError",
+    "FetchError",
     "ForbiddenError",
     "IdentityMismatchError",
     "InvalidActivityError",

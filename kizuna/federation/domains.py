@@ -34,7 +34,9 @@ def normalize_domain(text: str) -> str:
     if raw.startswith("*."):
         raw = raw[2:]
     raw = raw.rstrip(".")
-    if ":" in raw or raw.startswith("["):
+    if raw.startswith("[") or raw.replace(".", "").isdigit():
+        raise DomainError(f"{raw[:100]!r}: an IP address, not a domain name")
+    if ":" in raw:
         raise DomainError(f"{text.strip()[:100]!r}: a policy covers a whole domain, not one port")
     try:
         ascii_name = raw.encode("idna").decode("ascii").lower()

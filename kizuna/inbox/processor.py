@@ -24,6 +24,7 @@ from kizuna.activitypub.objects import (
     ObjectActivity,
     Response,
     Undo,
+    Unknown,
     parse_activity,
     parse_note,
 )
@@ -31,19 +32,22 @@ from kizuna.config import Config
 from kizuna.errors import KizunaError
 from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.policy import OPEN, Decision, FederationPolicy
+from kizuna.inbox.flags import FlagInbox
 from kizuna.inbox.groups import GroupInbox
 from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.inbox.reactions import ReactionInbox, RemoteEmoji
 from kizuna.outbox.sender import Outbox
+from kizuna.services.account_moderation import follow_remote_suspension
 from kizuna.services.accounts import utcnow
-from kizuna.storage import communities, interactions, queue, repo
+from kizuna.storage import blocks, communities, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, InboxActivity, Post
+from kizuna.storage.models import Account, AccountBlock, InboxActivity, Post
 from kizuna.storage.models import Follow as FollowRow
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+SUSPENDED_MAY_SEND = frozenset({"Delete", "Reject", "Undo", "Update"})
 
 
 class InboxProcessor:
@@ -68,6 +72,7 @@ class InboxProcessor:
         self.wakeup = asyncio.Event()
         self.groups = GroupInbox(outbox, notes, clock)
         self.reactions = ReactionInbox(self.groups, remote_emoji, clock)
+        self.flags = FlagInbox(policy, clock)
 
     async def run_single_cycle(self) -> int:
         now = self.clock()
@@ -113,6 +118,10 @@ class InboxProcessor:
         if decision.refused:
             # Accepted before the server was suspended (or allow-listing began): not applied.
             raise DomainRefusedError(f"{decision.reason}: {actor.domain}", reason=decision.reason)
+        if actor.suspended_at is not None and row.activity_type not in SUSPENDED_MAY_SEND:
+            # Mastodon's ProcessCollectionService: a suspended account may only retract.
+            logger.info("ignoring %s from suspended %s", row.activity_type, actor.acct)
+            return
         activity = parse_activity(row.raw)
         match activity:
             case Follow():
@@ -135,6 +144,8 @@ class InboxProcessor:
                 await self.handle_block(session, actor, activity)
             case Move():
                 await self.handle_move(session, actor, activity)
+            case Unknown(type="Flag"):
+                await self.flags.received(session, actor, activity.raw)
             case _:
                 logger.debug("ignoring %s %s", row.activity_type, row.activity_id)
 
@@ -148,6 +159,12 @@ class InboxProcessor:
         if await communities.get_ban(session, target.id, actor.id) is not None:
             await self.outbox.send_accept(session, target, actor, follow.raw, accept=False)
             return  # banned from this community: no membership, not even pending
+        if await blocks.get_block(session, target.id, actor.id) is not None or (
+            await blocks.has_domain_block(session, target.id, actor.domain)
+        ):
+            # Mastodon's ActivityPub::Activity::Follow rejects what the target blocks.
+            await self.outbox.send_accept(session, target, actor, follow.raw, accept=False)
+            return
         existing = await repo.get_follow(session, actor.id, target.id)
         if existing is None:
             # From a limited account or server, every follow waits for approval (Mastodon).
@@ -208,6 +225,8 @@ class InboxProcessor:
             boost = await repo.get_post_by_uri(session, undo.object_id)
             if boost is not None and boost.account_id == actor.id and boost.reblog_of_id:
                 await repo.delete_post(session, boost.id)
+        elif undo.object_type == "Block":
+            await self.handle_undo_block(session, actor, undo)
 
     async def handle_create(
         self, session: Session, actor: Account, activity: ObjectActivity
@@ -268,6 +287,7 @@ class InboxProcessor:
         doc = activity.object
         if doc is not None and doc.get("id") == actor.uri:
             await self.notes.refresh_actor(session, actor, doc)
+            await follow_remote_suspension(session, actor, doc, self.clock())
             return
         if doc is None or doc.get("type") not in ("Note", "Article", "Page", "Question"):
             return  # other objects are not ours to keep
@@ -300,12 +320,30 @@ class InboxProcessor:
         actor.fields = []
 
     async def handle_block(self, session: Session, actor: Account, block: Block) -> None:
-        """A remote account blocked one of ours: follows in both directions end (Mastodon)."""
+        """A remote account blocked one of ours: follows in both directions end (Mastodon),
+        and the block is kept until its Undo (account_blocks, the remote blocker as
+        account_id): our user no longer addresses it, and sees none of its posts."""
         target = await repo.get_account_by_uri(session, block.object)
         if target is None or not target.is_local:
             return
         await repo.delete_follow(session, actor.id, target.id)
         await repo.delete_follow(session, target.id, actor.id)
+        if block.raw.get("target") is None:  # with a target: a community ban, not this
+            row = AccountBlock(
+                account_id=actor.id,
+                target_account_id=target.id,
+                uri=block.id,
+                created_at=self.clock(),
+            )
+            await blocks.add_block(session, row)
+
+    async def handle_undo_block(self, session: Session, actor: Account, undo: Undo) -> None:
+        row = await blocks.get_block_by_uri(session, undo.object_id or "")
+        if row is None and undo.object is not None:
+            target = await repo.get_account_by_uri(session, str(undo.object.get("object")))
+            row = None if target is None else await blocks.get_block(session, actor.id, target.id)
+        if row is not None and row.account_id == actor.id:
+            await blocks.remove_block(session, actor.id, row.target_account_id)
 
     async def handle_move(self, session: Session, actor: Account, move: Move) -> None:
         """Recorded only when the new account names the old one in alsoKnownAs."""

@@ -7,8 +7,19 @@ import logging
 
 from aiohttp import web
 
-from kizuna.activitypub.errors import ApError
+from kizuna.activitypub.errors import (
+    ApError,
+    DomainRefusedError,
+    FetchError,
+    ForbiddenError,
+    InvalidActivityError,
+    SignatureError,
+)
 from kizuna.activitypub.vocab import JsonObject, is_activity_media_type
+from kizuna.errors import KizunaError, NotFoundError
+from kizuna.federation.signatures import key_id_of
+from kizuna.inbox.service import ACTIVITY_TYPES, host_of
+from kizuna.web import rate_limits
 from kizuna.web.context import services
 from kizuna.web.json import json_response
 
@@ -45,33 +56,81 @@ def decode_activity(request: web.Request, body: bytes) -> JsonObject:
 
 async def _post(request: web.Request, recipient: str | None) -> web.Response:
     svc = services(request)
-    body = await read_capped(request, MAX_BODY)
-    doc = decode_activity(request, body)
+    accounting = svc.inbox_accounting
+    # Rate-limited by the keyId's host, read before anything is verified: a flood costs no
+    # signature checks and no key fetches. (A forged keyId can spend another server's
+    # allowance; that server then gets 429 + Retry-After and retries, nothing is lost.)
+    sender = _key_host(request)
+    limited = rate_limits.check(request, "inbox", sender or "unknown", as_json=True)
+    if limited is not None:
+        accounting.rejected(sender, "rate_limited")
+        return limited
+    doc: JsonObject | None = None
     try:
+        body = await read_capped(request, MAX_BODY)
+        doc = decode_activity(request, body)
         signer = await svc.inbox.verify(
             method=request.method, path_qs=request.raw_path, headers=request.headers, body=body
         )
         received = await svc.inbox.receive(doc, signer, recipient=recipient)
-    except ApError as exc:
-        logger.info(
-            "inbox refused %s from %s: %s",
-            str(doc.get("type"))[:32],
-            _origin(doc),
-            exc,
-        )
+    except (web.HTTPException, ApError, KizunaError) as exc:
+        accounting.rejected(sender or _origin_host(doc), rejection_reason(exc, doc))
+        if not isinstance(exc, web.HTTPException):
+            logger.info(
+                "inbox refused %s from %s: %s",
+                str((doc or {}).get("type"))[:32],
+                sender or _origin_host(doc) or "an unknown sender",
+                exc,
+            )
         raise
+    accounting.received(host_of(signer.owner))
     if not received.duplicate:
         svc.processor.wakeup.set()
     status = "duplicate" if received.duplicate else "accepted"
     return json_response({"status": status, "id": received.activity_id}, status=202)
 
 
-def _origin(doc: JsonObject) -> str:
-    actor = doc.get("actor")
+def rejection_reason(exc: BaseException, doc: JsonObject | None) -> str:
+    """The dashboard's reason for a refused request (kizuna.inbox.rejections.REASONS)."""
+    match exc:
+        case web.HTTPRequestEntityTooLarge():
+            return "too_large"
+        case web.HTTPUnsupportedMediaType():
+            return "unsupported_type"
+        case web.HTTPBadRequest():
+            return "bad_json"
+        case DomainRefusedError(reason="suspended"):
+            return "suspended"
+        case DomainRefusedError(reason="not allow-listed"):
+            return "not_allowlisted"
+        case ForbiddenError():
+            return "forbidden"
+        case SignatureError() | FetchError():
+            return "signature"  # a FetchError here: the signing key could not be fetched
+        case InvalidActivityError():
+            kind = doc.get("type") if doc is not None else None
+            unsupported = isinstance(kind, str) and kind not in ACTIVITY_TYPES
+            return "unsupported_type" if unsupported else "bad_json"
+        case NotFoundError():
+            return "unknown_recipient"
+    return "other"
+
+
+def _key_host(request: web.Request) -> str | None:
+    """The host of the signature's keyId, from the headers alone (no verification)."""
+    try:
+        _scheme, key_id = key_id_of(request.headers)
+    except SignatureError:
+        return None
+    return host_of(key_id) or None
+
+
+def _origin_host(doc: JsonObject | None) -> str | None:
+    actor = doc.get("actor") if doc is not None else None
     actor = actor.get("id") if isinstance(actor, dict) else actor
     if isinstance(actor, str) and "//" in actor:
-        return actor.split("/")[2][:255]
-    return "an unknown sender"
+        return host_of(actor) or None
+    return None
 
 
 @routes.post("/inbox")

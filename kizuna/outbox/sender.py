@@ -21,7 +21,7 @@ from kizuna.config import Config
 from kizuna.outbox import groups
 from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import local_actor_urls, user_urls
-from kizuna.storage import communities, queue, repo
+from kizuna.storage import blocks, communities, queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow, OutboxActivity, Post
@@ -29,12 +29,16 @@ from kizuna.storage.models import Account, Follow, OutboxActivity, Post
 
 def _inbox_of(account: Account) -> tuple[str, str] | None:
     inbox = account.inbox_url
+    if account.suspended_at is not None:
+        return None  # instance moderation: nothing more goes to a suspended account
     return (inbox, account.domain) if inbox and not account.is_local else None
 
 
 def _shared_inbox_of(account: Account) -> tuple[str, str] | None:
     """Posts go to a server once: receivers fan out by addressing (to/cc, mentions)."""
     inbox = account.shared_inbox_url or account.inbox_url
+    if account.suspended_at is not None:
+        return None
     return (inbox, account.domain) if inbox and not account.is_local else None
 
 
@@ -125,13 +129,19 @@ class Outbox:
             if post.visibility == "direct"
             else await repo.follower_inboxes(session, post.account_id)
         )
-        mentioned = await repo.mentions_for_posts(session, [post.id])
-        targets += [t for t in map(_shared_inbox_of, mentioned[post.id]) if t is not None]
-        if post.in_reply_to_id is not None:
-            parent = await repo.get_post(session, post.in_reply_to_id)
-            parent_inbox = _shared_inbox_of(parent.account) if parent is not None else None
-            if parent_inbox is not None:
-                targets.append(parent_inbox)  # the author replied to hears of it
+        mentioned = (await repo.mentions_for_posts(session, [post.id]))[post.id]
+        parent = (
+            await repo.get_post(session, post.in_reply_to_id)
+            if post.in_reply_to_id is not None
+            else None
+        )
+        # A block either way: the mention or reply is not sent to that account (Mastodon's
+        # ProcessMentionsService); its server may still hear of the post through followers.
+        named = [*mentioned, *([parent.account] if parent is not None else [])]
+        walls = await blocks.blocked_either_way(session, post.account_id, [a.id for a in named])
+        # The author replied to hears of it, as does everyone mentioned.
+        reached = [_shared_inbox_of(a) for a in named if a.id not in walls]
+        targets += [t for t in reached if t is not None]
         return await self.with_community(session, post, targets)
 
     async def with_community(
@@ -239,8 +249,8 @@ class Outbox:
         Update(Group)), so profiles refresh there."""
         community = await communities.get_community(session, account.id)
         actor_doc = self.publishing.actor_document(account, community)
-        stamp = int(self.clock().timestamp())
-        doc = update_actor_json(id=f"{actor_doc['id']}#updates/{stamp}", actor_doc=actor_doc)
+        # A fresh id each time: two edits within one second are two updates.
+        doc = update_actor_json(id=f"{actor_doc['id']}#updates/{new_id()}", actor_doc=actor_doc)
         return await self.enqueue(
             session, account, doc, await repo.follower_inboxes(session, account.id)
         )

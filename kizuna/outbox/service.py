@@ -22,7 +22,7 @@ from kizuna.outbox.urls import (
     tag_path,
 )
 from kizuna.services.custom_emoji import emoji_tag
-from kizuna.storage import communities, reactions, repo
+from kizuna.storage import blocks, communities, reactions, repo
 from kizuna.storage import emoji as emoji_storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Community, Post
@@ -51,12 +51,17 @@ class PublishingService:
     def _urls(self, account: Account) -> ActorUrls:
         return local_actor_urls(self.config.base_url, account.actor_type, account.username)
 
-    async def _local_account(self, username: str, *, group: bool = False) -> Account:
-        """A local person (`/users/NAME`) or, with `group`, a community (`/c/SLUG`)."""
+    async def _local_account(
+        self, username: str, *, group: bool = False, suspended_ok: bool = False
+    ) -> Account:
+        """A local person (`/users/NAME`) or, with `group`, a community (`/c/SLUG`). A
+        suspended account serves only its actor document (flagged); a purged one nothing."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
-        if account is None or account.actor_type == "Application":
+        if account is None or account.actor_type == "Application" or account.deleted_at:
             raise NotFoundError(f"no account named {username} here")
+        if account.suspended_at is not None and not suspended_ok:
+            raise NotFoundError(f"@{username} is suspended")
         if (account.actor_type == "Group") != group:
             raise NotFoundError(f"no {'community' if group else 'account'} named {username} here")
         return account
@@ -65,6 +70,8 @@ class PublishingService:
         urls = self._urls(account)
         base = self.config.base_url
         is_instance = account.actor_type == "Application"
+        if account.suspended_at is not None:
+            return self._suspended_actor(account, urls)
         return LocalActor(
             id=urls.id,
             type=account.actor_type,
@@ -91,6 +98,30 @@ class PublishingService:
             ),
         )
 
+    def _suspended_actor(self, account: Account, urls: ActorUrls) -> LocalActor:
+        """What Mastodon's ActorSerializer shows of an unavailable account: its name, key and
+        endpoints, nothing of the profile, `suspended: true`."""
+        return LocalActor(
+            id=urls.id,
+            type=account.actor_type,
+            username=account.username,
+            name=account.username,
+            summary_html="",
+            url=urls.profile,
+            inbox=urls.inbox,
+            outbox=urls.outbox,
+            followers=urls.followers,
+            following=urls.following,
+            featured=urls.featured,
+            featured_tags=urls.featured_tags,
+            shared_inbox=urls.shared_inbox,
+            public_key_pem=account.public_key_pem or "",
+            manually_approves_followers=False,
+            discoverable=False,
+            published=account.created_at,
+            suspended=True,
+        )
+
     def actor_document(self, account: Account, community: Community | None = None) -> JsonObject:
         """A person's document, or a community's in Lemmy's shape (with its `community`)."""
         actor = self._actor(account)
@@ -103,7 +134,7 @@ class PublishingService:
         return actor_json(actor)
 
     async def actor(self, username: str) -> JsonObject:
-        return actor_json(self._actor(await self._local_account(username)))
+        return actor_json(self._actor(await self._local_account(username, suspended_ok=True)))
 
     async def instance_actor(self, account: Account) -> JsonObject:
         return actor_json(self._actor(account))
@@ -281,7 +312,20 @@ class PublishingService:
 
     async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]
+        posts_by_id = {p.id: p for p in posts}
         mentions = await repo.mentions_for_posts(session, ids)
+        # Never address an account the author blocked or that blocked the author
+        # (Mastodon's ProcessMentionsService drops such mentions).
+        walls = await blocks.blocked_pairs(
+            session,
+            {p.account_id for p in posts if mentions[p.id]},
+            {a.id for found in mentions.values() for a in found},
+        )
+        if walls:
+            mentions = {
+                pid: [a for a in found if (posts_by_id[pid].account_id, a.id) not in walls]
+                for pid, found in mentions.items()
+            }
         tags = await repo.tags_for_posts(session, ids)
         base = self.config.base_url
         groups = {

@@ -26,7 +26,7 @@ from kizuna.services.follows import FollowService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
 from kizuna.services.timelines import Page
-from kizuna.storage import communities, interactions, repo
+from kizuna.storage import blocks, communities, interactions, repo
 from kizuna.storage.communities import DirectoryEntry
 from kizuna.storage.engine import Database
 from kizuna.storage.models import (
@@ -279,8 +279,13 @@ class CommunityService:
                     state = "banned"
                 elif follow is not None:
                     state = "member" if follow.state == "accepted" else "pending"
+            hiding = (
+                blocks.post_filters(await blocks.viewer_filter(session, viewer.id, self.clock()))
+                if viewer is not None
+                else []
+            )
             threads = await communities.community_posts(
-                session, group.id, max_id=max_id, limit=THREADS_PAGE
+                session, group.id, max_id=max_id, limit=THREADS_PAGE, hidden=hiding
             )
             stats = await interactions.post_stats(
                 session, [p.id for p in threads], viewer.id if viewer else None

@@ -17,20 +17,27 @@ from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
+from kizuna.inbox.rejections import InboxAccounting
 from kizuna.inbox.service import InboxService
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import instance_urls
+from kizuna.services.account_moderation import AccountModeration
 from kizuna.services.accounts import AccountService, utcnow
+from kizuna.services.blocklist_subscriptions import BlocklistSubscriptions
+from kizuna.services.blocks import BlockService
 from kizuna.services.communities import CommunityService
 from kizuna.services.community_moderation import CommunityModeration
 from kizuna.services.custom_emoji import CustomEmojiService
+from kizuna.services.domain_policy import DomainPolicyService
 from kizuna.services.domain_purge import DomainPurger
+from kizuna.services.federation_health import FederationHealth
 from kizuna.services.follows import FollowService
 from kizuna.services.interactions import InteractionService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
 from kizuna.services.reactions import ReactionService
+from kizuna.services.reports import ReportService
 from kizuna.services.settings import SettingsService
 from kizuna.services.timelines import TimelineService
 from kizuna.storage.engine import Database
@@ -63,6 +70,13 @@ class Services:
     custom_emoji: CustomEmojiService
     policy: FederationPolicy
     domain_purger: DomainPurger
+    inbox_accounting: InboxAccounting
+    federation_health: FederationHealth
+    account_moderation: AccountModeration
+    reports: ReportService
+    domain_policy: DomainPolicyService
+    blocklists: BlocklistSubscriptions
+    blocks: BlockService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -92,6 +106,10 @@ class Services:
             db, config, outbox, software, custom_emoji.tag_for, limit=config.reactions_per_post
         )
         posts = PostService(db, config, outbox, custom_emoji)
+        inbox_accounting = InboxAccounting(db)
+        account_moderation = AccountModeration(db, config, outbox, accounts, media)
+        purger = DomainPurger(db)
+        domain_policy = DomainPolicyService(db, policy, purger)
         return cls(
             config=config,
             db=db,
@@ -99,7 +117,7 @@ class Services:
             media=media,
             accounts=accounts,
             posts=posts,
-            timelines=TimelineService(db),
+            timelines=TimelineService(db, policy),
             follows=follows,
             federation=federation,
             remote_accounts=remote_accounts,
@@ -125,7 +143,14 @@ class Services:
             moderation=CommunityModeration(db, outbox, follows),
             custom_emoji=custom_emoji,
             policy=policy,
-            domain_purger=DomainPurger(db),
+            domain_purger=purger,
+            inbox_accounting=inbox_accounting,
+            federation_health=FederationHealth(db, policy, inbox_accounting, delivery.wakeup.set),
+            account_moderation=account_moderation,
+            reports=ReportService(db, config, outbox, accounts, account_moderation),
+            domain_policy=domain_policy,
+            blocklists=BlocklistSubscriptions(db, federation, domain_policy),
+            blocks=BlockService(db, config, outbox),
         )
 
     async def start(self) -> None:
@@ -145,4 +170,6 @@ class Services:
             self.delivery.run_forever(stop),
             self.processor.run_forever(stop),
             self.domain_purger.run_forever(stop),
+            self.account_moderation.run_forever(stop),
+            self.blocklists.run_forever(stop),
         )

@@ -9,7 +9,7 @@ from kizuna.activitypub.activities import follow_json
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
-from kizuna.storage import repo
+from kizuna.storage import blocks, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
@@ -38,6 +38,10 @@ class FollowService:
                 raise NotFoundError("no such account")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")
+            if target.suspended_at is not None:
+                raise NotFoundError("no such account")
+            if await blocks.blocked_either_way(session, follower.id, [target.id]):
+                raise ValidationError("you cannot follow this account")
             existing = await repo.get_follow(session, follower.id, target.id)
             if existing is not None:
                 return existing

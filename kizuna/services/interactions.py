@@ -12,7 +12,7 @@ from kizuna.outbox.urls import status_url
 from kizuna.services.accounts import utcnow
 from kizuna.services.posts import can_see, visible_target
 from kizuna.services.reactions import ReactionService
-from kizuna.storage import interactions, repo
+from kizuna.storage import blocks, interactions, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.interactions import PostStats
@@ -101,4 +101,11 @@ class InteractionService:
             ancestors, replies = await interactions.thread(session, post)
             visible_ancestors = [p for p in ancestors if await can_see(session, p, viewer)]
             visible_replies = [p for p in replies if await can_see(session, p, viewer)]
+            if viewer is not None:
+                # The viewer's blocks and mutes, as in their feeds.
+                hidden = await blocks.viewer_filter(session, viewer.id, self.clock())
+                if not hidden.empty:
+                    hides = await blocks.hides(session, hidden)
+                    visible_ancestors = [p for p in visible_ancestors if not hides(p)]
+                    visible_replies = [p for p in visible_replies if not hides(p)]
         return visible_ancestors, visible_replies

@@ -53,6 +53,8 @@ class Visibility(StrEnum):
 
 
 async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
+    if post.account.suspended_at is not None:
+        return False  # instance moderation: a suspended account's posts are gone from view
     if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
         return True
     if viewer is None:

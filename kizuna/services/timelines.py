@@ -11,13 +11,16 @@ post never comes back on a later page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from kizuna.errors import NotFoundError, ValidationError
+from kizuna.federation.policy import FederationPolicy
+from kizuna.services.accounts import utcnow
 from kizuna.services.posts import Visibility
-from kizuna.storage import feed, interactions, reactions, repo
+from kizuna.storage import blocks, feed, interactions, reactions, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Post
@@ -94,11 +97,32 @@ class Profile:
     viewer_follows: bool
     viewer_requested: bool
     page: Page
+    # The viewer's relationship to the account (all False/None for a visitor or oneself).
+    viewer_blocks: bool = False
+    blocked_by: bool = False  # the account blocked the viewer: none of its posts are shown
+    muted_until: datetime | None = None
+    viewer_mutes: bool = False
+    domain_blocked: bool = False
 
 
 class TimelineService:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: FederationPolicy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.db = db
+        self.policy = policy
+        self.clock = clock
+
+    async def _silenced_domains(self) -> tuple[str, ...]:
+        return () if self.policy is None else (await self.policy.fresh()).silenced_domains()
+
+    async def _hidden(self, session: Session, viewer: Account | None) -> blocks.ViewerFilter | None:
+        return (
+            None if viewer is None else await blocks.viewer_filter(session, viewer.id, self.clock())
+        )
 
     async def home(
         self,
@@ -111,7 +135,8 @@ class TimelineService:
         """A home page: `max_id` pages the chronological stream, `community_max_id` the
         community one; `every` is N of the feed rule (None: the viewer's own setting)."""
         async with self.db.begin() as session:
-            rows = await repo.home_timeline(session, viewer.id, max_id=max_id)
+            hidden = await self._hidden(session, viewer)
+            rows = await feed.home_timeline(session, viewer.id, max_id=max_id, hidden=hidden)
             # A post and its boosts show once, at the newest (Mastodon keeps reblogs of a
             # status already in the feed out of it too); paging still follows the raw rows.
             seen: set[int] = set()
@@ -130,6 +155,7 @@ class TimelineService:
                     viewer.id,
                     max_id=community_max_id,
                     limit=community_slots(len(shown), every),
+                    hidden=hidden,
                 )
                 if every > 0
                 else []
@@ -161,15 +187,35 @@ class TimelineService:
                 raise NotFoundError("no such user")
 
     async def local(self, viewer: Account | None = None, *, max_id: int | None = None) -> Page:
+        return await self.public(viewer, local_only=True, max_id=max_id)
+
+    async def public(
+        self, viewer: Account | None = None, *, local_only: bool, max_id: int | None = None
+    ) -> Page:
+        """Local or federated timeline: limited accounts and domains are left out."""
+        silenced = () if local_only else await self._silenced_domains()
         async with self.db.begin() as session:
-            posts = await repo.public_timeline(session, local_only=True, max_id=max_id)
+            posts = await feed.public_timeline(
+                session,
+                local_only=local_only,
+                max_id=max_id,
+                silenced_domains=silenced,
+                hidden=await self._hidden(session, viewer),
+            )
             return await _page(session, posts, PAGE_SIZE, viewer)
 
     async def tag(
         self, tag: str, viewer: Account | None = None, *, max_id: int | None = None
     ) -> Page:
+        silenced = await self._silenced_domains()
         async with self.db.begin() as session:
-            posts = await repo.tag_timeline(session, tag, max_id=max_id)
+            posts = await feed.tag_timeline(
+                session,
+                tag,
+                max_id=max_id,
+                silenced_domains=silenced,
+                hidden=await self._hidden(session, viewer),
+            )
             return await _page(session, posts, PAGE_SIZE, viewer)
 
     async def profile(
@@ -185,6 +231,8 @@ class TimelineService:
             if account is None or account.actor_type == "Application":
                 where = f"@{domain}" if domain else " here"
                 raise NotFoundError(f"no account named @{username}{where}")
+            if account.suspended_at is not None:  # instance moderation (purged ones too)
+                raise NotFoundError(f"@{account.acct} has been suspended")
             visibilities = [Visibility.PUBLIC.value, Visibility.UNLISTED.value]
             follow = (
                 None if viewer is None else await repo.get_follow(session, viewer.id, account.id)
@@ -192,8 +240,15 @@ class TimelineService:
             viewer_follows = follow is not None and follow.state == "accepted"
             if viewer is not None and (viewer_follows or viewer.id == account.id):
                 visibilities.append(Visibility.PRIVATE.value)
-            posts = await repo.account_timeline(
-                session, account.id, visibilities=visibilities, max_id=max_id
+            relation = await self._relation(session, viewer, account)
+            # Blocked by the account: its profile shows the viewer nothing it posted (as
+            # Mastodon's AccountStatusesFilter); a mute or one's own block still lets it show.
+            posts = (
+                []
+                if relation.blocked_by
+                else await repo.account_timeline(
+                    session, account.id, visibilities=visibilities, max_id=max_id
+                )
             )
             following, followers = await repo.follow_counts(session, account.id)
             page = await _page(session, posts, PAGE_SIZE, viewer)
@@ -204,4 +259,33 @@ class TimelineService:
             viewer_follows=viewer_follows,
             viewer_requested=follow is not None and follow.state == "pending",
             page=page,
+            viewer_blocks=relation.viewer_blocks,
+            blocked_by=relation.blocked_by,
+            viewer_mutes=relation.viewer_mutes,
+            muted_until=relation.muted_until,
+            domain_blocked=relation.domain_blocked,
         )
+
+    async def _relation(
+        self, session: Session, viewer: Account | None, account: Account
+    ) -> _Relation:
+        if viewer is None or viewer.id == account.id:
+            return _Relation()
+        mute = await blocks.get_mute(session, viewer.id, account.id, self.clock())
+        return _Relation(
+            viewer_blocks=await blocks.get_block(session, viewer.id, account.id) is not None,
+            blocked_by=await blocks.get_block(session, account.id, viewer.id) is not None,
+            viewer_mutes=mute is not None,
+            muted_until=mute.expires_at if mute is not None else None,
+            domain_blocked=bool(account.domain)
+            and await blocks.has_domain_block(session, viewer.id, account.domain),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Relation:
+    viewer_blocks: bool = False
+    blocked_by: bool = False
+    viewer_mutes: bool = False
+    muted_until: datetime | None = None
+    domain_blocked: bool = False

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.storage.models import (
     Account,
@@ -19,7 +20,7 @@ from kizuna.storage.models import (
     ModerationLogEntry,
     Post,
 )
-from kizuna.storage.repo import POST_LOADS, like_pattern
+from kizuna.storage.repo import NOT_SUSPENDED, POST_LOADS, like_pattern
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,9 +169,15 @@ async def directory(
 
 
 async def community_posts(
-    session: AsyncSession, community_id: int, *, max_id: int | None, limit: int
+    session: AsyncSession,
+    community_id: int,
+    *,
+    max_id: int | None,
+    limit: int,
+    hidden: Sequence[ColumnElement[bool]] = (),
 ) -> list[Post]:
-    """Threads (top-level posts) in a community, newest first."""
+    """Threads (top-level posts) in a community, newest first; `hidden`: the viewer's
+    blocks and mutes (blocks.post_filters)."""
     stmt = (
         select(Post)
         .options(*POST_LOADS)
@@ -179,6 +186,8 @@ async def community_posts(
             Post.in_reply_to_id.is_(None),
             Post.reblog_of_id.is_(None),
             Post.visibility.in_(("public", "unlisted")),
+            *NOT_SUSPENDED,
+            *hidden,
         )
     )
     if max_id is not None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kizuna.storage.blocks import notification_filter, notification_unwanted
 from kizuna.storage.models import Account, Notification, Post, Reaction
 from kizuna.storage.repo import POST_LOADS
 
@@ -148,6 +149,8 @@ async def notify(
 ) -> None:
     if account_id == from_account_id:
         return
+    if await notification_unwanted(session, account_id, from_account_id, now):
+        return  # blocked, muted with notifications, or on a domain the recipient hides
     session.add(
         Notification(
             account_id=account_id,
@@ -163,11 +166,20 @@ async def notify(
 
 
 async def notifications(
-    session: AsyncSession, account_id: int, *, max_id: int | None, limit: int = 40
+    session: AsyncSession,
+    account_id: int,
+    *,
+    max_id: int | None,
+    limit: int = 40,
+    now: datetime | None = None,
 ) -> list[Notification]:
+    """Newest first; none from accounts or domains the user blocked or muted since."""
     stmt = (
         select(Notification)
-        .where(Notification.account_id == account_id)
+        .where(
+            Notification.account_id == account_id,
+            notification_filter(account_id, now or datetime.now(UTC)),
+        )
         .options(
             joinedload(Notification.from_account),
             joinedload(Notification.custom_emoji),

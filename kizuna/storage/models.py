@@ -298,6 +298,8 @@ class Delivery(Base):
         UniqueConstraint("outbox_activity_id", "inbox_url", name="uq_deliveries_target"),
         Index("ix_deliveries_due", "state", "priority", "next_attempt_at"),
         Index("ix_deliveries_domain_state", "domain", "state"),
+        # The federation dashboard's last hour / day (delivered rows are kept).
+        Index("ix_deliveries_finished", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)

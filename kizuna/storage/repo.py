@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.errors import ConflictError
@@ -249,49 +249,23 @@ async def count_local_posts(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).where(Post.local.is_(True))) or 0)
 
 
+_SUSPENDED = select(Account.id).where(Account.suspended_at.is_not(None))
+_BOOSTED = aliased(Post)
+# Instance moderation: nothing by a suspended account in any timeline, boosted or not.
+NOT_SUSPENDED = (
+    Post.account_id.not_in(_SUSPENDED),
+    ~exists().where(_BOOSTED.id == Post.reblog_of_id, _BOOSTED.account_id.in_(_SUSPENDED)),
+)
+
+
 async def _page(
     session: AsyncSession, where: ColumnElement[bool], max_id: int | None, limit: int
 ) -> list[Post]:
-    stmt = select(Post).options(*POST_LOADS).where(where)
+    stmt = select(Post).options(*POST_LOADS).where(where, *NOT_SUSPENDED)
     if max_id is not None:
         stmt = stmt.where(Post.id < max_id)
     stmt = stmt.order_by(Post.id.desc()).limit(limit)
     return list((await session.scalars(stmt)).all())
-
-
-async def home_timeline(
-    session: AsyncSession, account_id: int, *, max_id: int | None, limit: int = PAGE_SIZE
-) -> list[Post]:
-    """Own posts, and followed accounts' posts that reach followers (DMs only if mentioned)."""
-    followed = select(Follow.target_account_id).where(
-        Follow.account_id == account_id, Follow.state == "accepted"
-    )
-    mentioned = exists().where(PostMention.post_id == Post.id, PostMention.account_id == account_id)
-    where = or_(
-        Post.account_id == account_id,
-        and_(
-            Post.account_id.in_(followed),
-            or_(Post.visibility != "direct", mentioned),
-        ),
-    )
-    return await _page(session, where, max_id, limit)
-
-
-async def public_timeline(
-    session: AsyncSession, *, local_only: bool, max_id: int | None, limit: int = PAGE_SIZE
-) -> list[Post]:
-    where: ColumnElement[bool] = and_(Post.visibility == "public", Post.reblog_of_id.is_(None))
-    if local_only:
-        where = and_(where, Post.local.is_(True))
-    return await _page(session, where, max_id, limit)
-
-
-async def tag_timeline(
-    session: AsyncSession, tag: str, *, max_id: int | None, limit: int = PAGE_SIZE
-) -> list[Post]:
-    tagged = select(PostTag.post_id).where(PostTag.tag == tag)
-    where = and_(Post.visibility == "public", Post.id.in_(tagged), Post.reblog_of_id.is_(None))
-    return await _page(session, where, max_id, limit)
 
 
 async def account_timeline(
@@ -347,6 +321,7 @@ async def search_accounts(session: AsyncSession, text: str, *, limit: int = 20) 
         .where(
             or_(Account.username_key.like(pattern), func.lower(Account.display_name).like(pattern)),
             Account.actor_type != "Application",
+            Account.suspended_at.is_(None),
         )
         .order_by(Account.domain != "", Account.username_key)
         .limit(limit)

@@ -17,7 +17,6 @@ async def get_admin(request: web.Request) -> web.Response:
     svc = services(request)
     context = {
         "mode": (await svc.settings.registrations()).value,
-        "authorized_fetch": await svc.settings.authorized_fetch(),
         "users": await svc.accounts.list_users(),
         "title": "Administration",
     }
@@ -50,4 +49,4 @@ async def post_admin_federation(request: web.Request) -> web.Response:
     form = await request.post()
     enabled = form_text(form, "authorized_fetch", 10) == "on"
     await services(request).settings.set_authorized_fetch(enabled)
-    raise web.HTTPSeeOther("/admin")
+    raise web.HTTPSeeOther("/admin/federation")

@@ -9,6 +9,7 @@ from kizuna.services.settings import Registrations
 from kizuna.web.context import current_user, see_other, services
 from kizuna.web.forms import form_text
 from kizuna.web.middleware import SESSION_COOKIE
+from kizuna.web.rate_limits import check_ip
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -41,6 +42,8 @@ async def get_signup(request: web.Request) -> web.Response:
 
 @routes.post("/signup")
 async def post_signup(request: web.Request) -> web.Response:
+    if (limited := check_ip(request, "signup")) is not None:
+        return limited
     svc = services(request)
     form = await request.post()
     username = form_text(form, "username", 64).strip()
@@ -79,12 +82,19 @@ async def get_login(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def post_login(request: web.Request) -> web.Response:
+    # Every attempt counts, failed or not: a guesser who sometimes succeeds is still guessing.
+    if (limited := check_ip(request, "login")) is not None:
+        return limited
     svc = services(request)
     form = await request.post()
     username = form_text(form, "username", 64).strip()
     next_path = _safe_next(form_text(form, "next", 2000))
     try:
         user = await svc.accounts.authenticate(username, form_text(form, "password", 256))
+        if user.account.suspended_at is not None:  # sessions were revoked at suspension
+            raise PermissionDeniedError(
+                f"this account has been suspended by the moderators of {svc.config.domain}"
+            )
     except (ValidationError, PermissionDeniedError) as exc:
         mode = await svc.settings.registrations()
         context = {

@@ -25,6 +25,7 @@ from kizuna.storage.models import Account, User
 from kizuna.web.context import current_user, parse_max_id, require_user, services
 from kizuna.web.forms import Form, form_file, form_text
 from kizuna.web.json import activity_response
+from kizuna.web.rate_limits import check
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -227,6 +228,8 @@ async def post_membership(request: web.Request) -> web.Response:
 @routes.post(f"/c/{REF}/posts")
 async def post_community_post(request: web.Request) -> web.Response:
     user = require_user(request)
+    if (limited := check(request, "post", str(user.account_id))) is not None:
+        return limited
     svc = services(request)
     form = await request.post()
     content = form_text(form, "content", 5000)

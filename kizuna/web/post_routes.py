@@ -9,6 +9,7 @@ from kizuna.errors import ValidationError
 from kizuna.web.context import back_to, current_user, parse_max_id, require_user, services
 from kizuna.web.forms import form_text
 from kizuna.web.notification_groups import group_notifications
+from kizuna.web.rate_limits import check
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
 
@@ -18,6 +19,8 @@ routes = web.RouteTableDef()
 @routes.post("/posts")
 async def post_posts(request: web.Request) -> web.Response:
     user = require_user(request)
+    if (limited := check(request, "post", str(user.account_id))) is not None:
+        return limited
     svc = services(request)
     form = await request.post()
     reply_to = form_text(form, "in_reply_to", 20)

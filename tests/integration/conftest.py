@@ -38,6 +38,11 @@ async def make_client(
     yield factory
     for client in extra:
         await client.session.close()
+    if first:
+        # Shut the app down (its cleanup may still write, e.g. inbox counts) while `db` is
+        # open: fixtures are torn down in reverse, so `db` would otherwise be disposed first
+        # and the late write would open a connection nobody closes.
+        await first[0].close()
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ PURE_MODULES = (
     "kizuna.outbox.urls",
     "kizuna.federation.signatures",
     "kizuna.federation.keys",
+    "kizuna.federation.domains",
+    "kizuna.federation.blocklist_csv",
     "kizuna.services.passwords",
     "kizuna.web.emoji_search",
     "kizuna.config",

@@ -30,6 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("suspended_at", tz, nullable=True))
     with op.batch_alter_table("peer_domains", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_inbox_at", tz, nullable=True))
+    op.create_index("ix_deliveries_finished", "deliveries", ["finished_at"])
     op.create_table(
         "blocklist_subscriptions",
         sa.Column("id", sa.BigInteger(), primary_key=True),
@@ -184,6 +185,7 @@ def downgrade() -> None:
         "blocklist_subscriptions",
     ):
         op.drop_table(table)
+    op.drop_index("ix_deliveries_finished", table_name="deliveries")
     with op.batch_alter_table("peer_domains", schema=None) as batch_op:
         batch_op.drop_column("last_inbox_at")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
