@@ -51,9 +51,13 @@ async def test_login__trusted_proxy_counts_the_forwarded_address(network: Networ
     a = await network.start("a.test", rate_login=1, trusted_proxy=True)
     await make_user(a.services, "alice")
 
-    one = await _login(a.browser, "alice", "wrong", **{"X-Forwarded-For": "10.9.9.9, 203.0.113.5"})
+    one = await _login(
+        a.browser, "alice", "wrong", **{"X-Forwarded-For": "198.51.100.9, 203.0.113.5"}
+    )
     other = await _login(a.browser, "alice", "wrong", **{"X-Forwarded-For": "203.0.113.6"})
-    again = await _login(a.browser, "alice", "wrong", **{"X-Forwarded-For": "1.2.3.4, 203.0.113.5"})
+    again = await _login(
+        a.browser, "alice", "wrong", **{"X-Forwarded-For": "198.51.100.10, 203.0.113.5"}
+    )
 
     assert one.status == 422
     assert other.status == 422  # another client behind the proxy has its own allowance
