@@ -26,7 +26,7 @@ from kizuna.storage.models import (
     Notification,
     Post,
 )
-from kizuna.storage.repo import like_pattern
+from kizuna.storage.repo import on_domain
 
 # --- blocks -----------------------------------------------------------------------------
 
@@ -336,10 +336,7 @@ def limited_filter(silenced_domains: tuple[str, ...]) -> ColumnElement[bool]:
     instance silenced (each rule covers its subdomains). Correlated on the author's row."""
     author = aliased(Account)
     limited: list[ColumnElement[bool]] = [author.silenced_at.is_not(None)]
-    for domain in silenced_domains:
-        # like_pattern escapes LIKE's wildcards; its leading % is kept, the trailing dropped.
-        suffix = like_pattern(f".{domain}")[:-1]
-        limited.append(or_(author.domain == domain, author.domain.like(suffix, escape="\\")))
+    limited += [on_domain(author.domain, domain) for domain in silenced_domains]
     return ~exists().where(author.id == Post.account_id, or_(*limited))
 
 

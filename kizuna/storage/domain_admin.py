@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from kizuna.storage import repo
 from kizuna.storage.models import Account, BlocklistSubscription, DomainPolicy, Follow, Post
+from kizuna.storage.repo import on_domain
 
 VISIBILITY_KEY = "domain_blocks_visibility"  # nobody | users | everyone
 EXAMPLES = 20
@@ -27,13 +28,6 @@ class Sample:
 
     count: int
     examples: tuple[str, ...]
-
-
-def on_domain(column: Any, domain: str) -> ColumnElement[bool]:
-    """`column` is `domain` or one of its subdomains (a policy covers both)."""
-    suffix = repo.like_pattern("." + domain)[:-1]  # "%.domain", LIKE's wildcards escaped
-    result: ColumnElement[bool] = or_(column == domain, column.like(suffix, escape="\\"))
-    return result
 
 
 async def _follow_sample(session: AsyncSession, conditions: Pair) -> Sample:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
+from kizuna.storage import queue
 from kizuna.storage.models import (
     Account,
     Delivery,
@@ -17,18 +17,7 @@ from kizuna.storage.models import (
     Post,
     Reaction,
 )
-
-
-def _suffix(pattern_of: str) -> str:
-    escaped = pattern_of.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%.{escaped}"
-
-
-def domain_covers(
-    column: ColumnElement[str] | InstrumentedAttribute[str], domain: str
-) -> ColumnElement[bool]:
-    """`column` is `domain` or one of its subdomains (a policy covers both)."""
-    return or_(column == domain, column.like(_suffix(domain), escape="\\"))
+from kizuna.storage.repo import on_domain
 
 
 async def unpurged_suspensions(session: AsyncSession) -> list[str]:
@@ -40,7 +29,7 @@ async def unpurged_suspensions(session: AsyncSession) -> list[str]:
 
 async def purge_batch(session: AsyncSession, domain: str, *, batch: int) -> int:
     """Delete up to `batch` rows of each kind for the domain; returns how many went."""
-    accounts = select(Account.id).where(domain_covers(Account.domain, domain))
+    accounts = select(Account.id).where(on_domain(Account.domain, domain))
     removed = 0
     for model, column in (
         (Post, Post.account_id),
@@ -65,18 +54,14 @@ async def purge_batch(session: AsyncSession, domain: str, *, batch: int) -> int:
 
 
 async def fail_pending_deliveries(session: AsyncSession, domain: str, now: datetime) -> int:
-    """Queued deliveries to the domain end visibly failed, not silently dropped."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.state == "pending", domain_covers(Delivery.domain, domain))
-        .values(
-            state="failed",
-            finished_at=now,
-            lease_until=None,
-            last_error=f"not delivered: {domain} is suspended by this server",
-        )
+    """Queued deliveries to the domain end visibly failed (one in flight fails in its worker,
+    which the policy refuses)."""
+    return await queue.fail_pending(
+        session,
+        on_domain(Delivery.domain, domain),
+        error=f"not delivered: {domain} is suspended by this server",
+        now=now,
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_purged(session: AsyncSession, domain: str, now: datetime) -> None:

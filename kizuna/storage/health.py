@@ -31,6 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from kizuna.storage import queue
 from kizuna.storage.models import Account, Delivery, Follow, InboxRejection, PeerDomain
 
 FINISHED_FAILED = ("failed", "gone")
@@ -139,11 +140,6 @@ class QueueSummary:
     pending: int
     due: int  # pending and due now
     retrying: int  # pending after at least one failed attempt
-
-
-def _free(now: datetime) -> ColumnElement[bool]:
-    """Not leased by a worker right now (a leased row's outcome is the worker's to write)."""
-    return or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
 
 
 async def queue_summary(session: AsyncSession, now: datetime) -> QueueSummary:
@@ -322,7 +318,7 @@ async def retry_domain(session: AsyncSession, domain: str, now: datetime) -> int
     """Make the domain's pending deliveries due now and close its circuit breaker."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.domain == domain, Delivery.state == "pending", _free(now))
+        .where(Delivery.domain == domain, Delivery.state == "pending", queue.unleased(now))
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -338,19 +334,7 @@ async def retry_domain(session: AsyncSession, domain: str, now: datetime) -> int
 async def purge_domain(session: AsyncSession, domain: str, now: datetime) -> int:
     """Mark the domain's pending deliveries failed ("purged by admin"): visibly failed in
     each post's delivery view, never silently dropped."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.domain == domain, Delivery.state == "pending", _free(now))
-        .values(
-            state="failed",
-            last_error=PURGED,
-            finished_at=now,
-            lease_until=None,
-            lease_owner=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await queue.fail_pending(session, Delivery.domain == domain, error=PURGED, now=now)
 
 
 async def domain_known(session: AsyncSession, domain: str) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, PeerDomain
 
@@ -57,6 +58,27 @@ async def add_outbox_activity(
     return len(rows)
 
 
+def unleased(now: datetime) -> ColumnElement[bool]:
+    """Not leased by a worker right now (a leased row's outcome is the worker's to write)."""
+    return or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
+
+
+async def fail_pending(
+    session: AsyncSession, where: ColumnElement[bool], *, error: str, now: datetime
+) -> int:
+    """Pending, unleased deliveries matching `where` end failed with `error`: visibly failed
+    in each post's delivery view, never silently dropped. Returns how many."""
+    result = await session.execute(
+        update(Delivery)
+        .where(where, Delivery.state == "pending", unleased(now))
+        .values(
+            state="failed", last_error=error, finished_at=now, lease_until=None, lease_owner=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def claim_deliveries(
     session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[ClaimedDelivery]:
@@ -66,10 +88,9 @@ async def claim_deliveries(
     (PostgreSQL re-evaluates it on the locked row; SQLite runs the statement under its write
     lock), so no delivery is claimed twice. SKIP LOCKED spares PostgreSQL the waiting.
     """
-    free = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
     due = (
         select(Delivery.id)
-        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, free)
+        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, unleased(now))
         .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
@@ -77,7 +98,7 @@ async def claim_deliveries(
         due = due.with_for_update(skip_locked=True)
     await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()), free)
+        .where(Delivery.id.in_(due.scalar_subquery()), unleased(now))
         .values(lease_until=lease_until, lease_owner=owner)
         .execution_options(synchronize_session=False)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,13 @@ def like_pattern(text: str) -> str:
     """`%text%` for `.like(…, escape="\\")`, LIKE's own wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def on_domain(column: Any, domain: str) -> ColumnElement[bool]:
+    """`column` is `domain` or one of its subdomains (a domain policy covers both)."""
+    suffix = like_pattern("." + domain)[:-1]  # "%.domain", LIKE's wildcards escaped
+    covered: ColumnElement[bool] = or_(column == domain, column.like(suffix, escape="\\"))
+    return covered
 
 
 # A post card needs its author and, for a boost, the boosted post and its author: joined in

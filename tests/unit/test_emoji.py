@@ -161,7 +161,7 @@ def test_note_json__carries_emoji_tags() -> None:
     "url",
     [
         "https://127.0.0.1/e.png",
-        "https://10.1.2.3/e.png",
+        "https://10.1.2.3/e.png",  # SSRF refusal: a private address, checked, never fetched
         "https://[::1]/e.png",
         "https://169.254.169.254/latest/meta-data",
         "https://localhost/e.png",
