@@ -29,17 +29,20 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# With KIZUNA_TEST_DATABASE_URL set, the SQLite and PostgreSQL halves run side by side.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python tests/run_suite.py
 
 # Prints figures only (no pass/fail); PostgreSQL too when KIZUNA_TEST_DATABASE_URL is set.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/home_feed.py --posts 50000 --seconds 3
+	$(BIN)/python bench/timeline.py --posts 50000 --seconds 1
+	$(BIN)/python bench/memory.py --posts 50000 --seconds 2
 	$(BIN)/python bench/remote_lookup.py --rounds 100
 	$(BIN)/python bench/inbox.py --seconds 3
 	$(BIN)/python bench/fanout.py --followers 2000 --servers 50 --unshared 500 --workers 1,2
 	$(BIN)/python bench/community_relay.py --rounds 30
 	$(BIN)/python bench/domain_policy.py --seconds 0.5
+	$(BIN)/python bench/e2e_latency.py --posts 200 --posters 50 --local-posts 100 --local-posters 10
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

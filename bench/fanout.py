@@ -15,7 +15,11 @@ Nothing here asserts: it prints a table and writes bench/results/fanout.json.
 
     python bench/fanout.py [--followers 10000] [--servers 200] [--unshared 2000]
                            [--unshared-domains 8] [--workers 1,2,4] [--timeout 300]
-                           [--backend sqlite|postgresql|all]
+                           [--backend sqlite|postgresql|all] [--latency] [--backlog 2000]
+
+--latency adds, per backend, the time from a new post's commit to its arrival at every
+server (the shared scenario) for one in-process worker: on an empty queue, then with
+--backlog rows due (retries and bulk work) and a server that hangs until the fetch timeout.
 
 PostgreSQL runs when KIZUNA_TEST_DATABASE_URL is set: a throw-away database is created on that
 server and dropped at the end.
@@ -35,7 +39,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -44,13 +48,15 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from home_feed import free_port, pg_database, server
 from inbox import child_pids, cpu_seconds, only
 from sqlalchemy import Table, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from timeline import free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
+from kizuna.app import http_session
 from kizuna.config import Config
+from kizuna.federation.delivery import PER_DOMAIN
 from kizuna.federation.signatures import (
     PrivateKeyType,
     PublicKey,
@@ -62,6 +68,7 @@ from kizuna.federation.signatures import (
 )
 from kizuna.outbox.urls import user_urls
 from kizuna.services.container import Services
+from kizuna.storage import queue
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Delivery, Follow, OutboxActivity, PeerDomain
@@ -78,6 +85,7 @@ AUTHOR = "author"
 READY = "kizuna worker: delivering"  # what `kizuna worker` prints once it runs
 POLL = 0.2  # seconds between looks at the sink and the deliveries table
 TEXT = "ファンアウト計測の投稿 #{n}: one post, many inboxes."
+SLOW = "slow.test"  # the sink holds its requests open: a server that hangs
 
 
 def shared_domain(i: int, servers: int) -> str:
@@ -113,6 +121,8 @@ def run_sink(port: int, key_file: Path, key_id: str) -> None:
     async def inbox(request: web.Request) -> web.Response:
         body = await request.read()
         host, path = request.headers.get("Host", ""), request.raw_path
+        if host == SLOW:
+            await asyncio.sleep(3600)  # until the sender's fetch timeout gives up
         try:
             _scheme, signed_by = key_id_of(request.headers)
             if signed_by != key_id:
@@ -493,6 +503,123 @@ def per_delivery(seconds: float | None, deliveries: int) -> float | None:
     return None if seconds is None or not deliveries else seconds * 1000 / deliveries
 
 
+# --- a new post's latency: an empty queue, then a backlog and a server that hangs ------------
+
+
+async def new_post_latency(
+    ctx: Context, args: argparse.Namespace, url: str, port: int
+) -> dict[str, Any]:
+    """One in-process worker, woken in-process on commit as in `kizuna serve` (a `kizuna
+    worker` elsewhere waits for its poll or a NOTIFY instead). A post to the shared
+    scenario's servers on an empty queue, then again with `--backlog` rows due and
+    PER_DOMAIN rows to a server that hangs until the fetch timeout (10 s)."""
+    await select_followers(ctx.engine, ctx.author.id, True)
+    expected = len(expected_inboxes("shared", args))
+    domains = {host for host, _ in expected_inboxes("shared", args)}
+    domains |= {host for host, _ in expected_inboxes("unshared", args)} | {SLOW}
+    config = Config(
+        domain=DOMAIN,
+        database_url=url,
+        secret="bench",
+        media_dir=ctx.tmp / "media",
+        federation_hosts={d: ("127.0.0.1", port) for d in domains},
+        allow_private_addresses=True,
+    )
+    async with http_session(config) as http, aiohttp.ClientSession() as probe:
+        services = Services.build(config, Database(ctx.engine), http)
+        await services.start()
+        stop = asyncio.Event()
+        worker = asyncio.ensure_future(services.delivery.run_forever(stop))
+        try:
+            empty = await timed_post(services, ctx, probe, expected)
+            rows = await insert_backlog(ctx.engine, ctx.author.id, args)
+            services.delivery.wakeup.set()
+            await asyncio.sleep(0.5)  # the worker is into the backlog and the hanging server
+            async with ctx.engine.connect() as conn:
+                left = int(
+                    (
+                        await conn.execute(
+                            select(func.count()).where(DELIVERIES.c.state == "pending")
+                        )
+                    ).scalar_one()
+                )
+            loaded = await timed_post(services, ctx, probe, expected)
+        finally:
+            stop.set()
+            await worker
+    print(
+        f"new post to {expected} servers, one in-process worker: empty queue first "
+        f"{num(empty[0], '.3f')} s, all {num(empty[1], '.3f')} s; with {rows} backlog rows "
+        f"({left} still pending when posted) and {SLOW} hanging: first "
+        f"{num(loaded[0], '.3f')} s, all {num(loaded[1], '.3f')} s",
+        flush=True,
+    )
+    return dict(
+        servers=expected,
+        empty_first_s=empty[0],
+        empty_all_s=empty[1],
+        backlog_rows=rows,
+        backlog_pending_at_post=left,
+        loaded_first_s=loaded[0],
+        loaded_all_s=loaded[1],
+    )
+
+
+async def timed_post(
+    services: Services, ctx: Context, http: aiohttp.ClientSession, expected: int
+) -> tuple[float | None, float | None]:
+    """Seconds from the post's commit to its first and its last arrival at the sink."""
+    post = await services.posts.create(ctx.author, TEXT.format(n=next(ctx.posts)))
+    committed = time.time()
+    _, activity = await outbox_activity(ctx.engine, post.id)
+    deadline = time.perf_counter() + 60
+    seen = await sink_stats(http, ctx, activity)
+    while seen["accepted"] < expected and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)  # the sink stamps arrivals itself: polling adds no error
+        seen = await sink_stats(http, ctx, activity)
+    if not seen["accepted"]:
+        return None, None
+    last = float(seen["last"]) - committed if seen["accepted"] >= expected else None
+    return float(seen["first"]) - committed, last
+
+
+async def insert_backlog(engine: AsyncEngine, author_id: int, args: argparse.Namespace) -> int:
+    """`--backlog` rows due now to the unshared followers' inboxes, half retries and half
+    bulk work, behind PER_DOMAIN older retries to the hanging server (claimed first)."""
+    inboxes = [(f"https://{h}{p}", h) for h, p in sorted(expected_inboxes("unshared", args))]
+    slow = [(f"https://{SLOW}/users/s{n}/inbox", SLOW) for n in range(PER_DOMAIN)]
+    now = datetime.now(UTC)
+    activities: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
+
+    def add(targets: list[tuple[str, str]], priority: int, due: datetime) -> None:
+        activity = new_id()
+        doc = {"id": f"https://{DOMAIN}/backlog/{activity}", "type": "Update"}
+        activities.append(
+            dict(id=activity, activity_id=doc["id"], activity_type="Update")
+            | dict(account_id=author_id, post_id=None, raw=doc, created_at=due)
+        )
+        attempts = 0 if priority == queue.BULK else 1
+        for inbox, domain in targets:
+            deliveries.append(
+                dict(id=new_id(), outbox_activity_id=activity, inbox_url=inbox, domain=domain)
+                | dict(state="pending", priority=priority, attempts=attempts)
+                | dict(next_attempt_at=due, created_at=due)
+            )
+
+    add(slow, queue.RETRY, now - timedelta(minutes=2))
+    n = 0
+    while len(deliveries) - len(slow) < args.backlog:
+        wanted = args.backlog - (len(deliveries) - len(slow))
+        add(inboxes[:wanted], queue.RETRY if n % 2 == 0 else queue.BULK, now - timedelta(minutes=1))
+        n += 1
+    async with engine.begin() as conn:
+        await conn.execute(insert(OUTBOX), activities)
+        for first in range(0, len(deliveries), CHUNK):
+            await conn.execute(insert(DELIVERIES), deliveries[first : first + CHUNK])
+    return len(deliveries)
+
+
 # --- output -------------------------------------------------------------------------------
 
 HEADER = (
@@ -587,6 +714,7 @@ async def bench_backend(
         cmd += ["--key-id", key_id]
         domains = {shared_domain(i, args.servers) for i in range(args.followers)}
         domains |= {unshared_domain(j, args.unshared_domains) for j in range(args.unshared)}
+        domains.add(SLOW)
         hosts = ",".join(f"{d}=127.0.0.1:{port}" for d in sorted(domains))
         rows: list[dict[str, Any]] = []
         before = child_pids()
@@ -613,6 +741,8 @@ async def bench_backend(
                 await select_followers(engine, seeded.author.id, scenario == "shared")
                 for count in args.workers:
                     rows.append(await deliver_one_post(backend, scenario, count, ctx, args))
+            if args.latency and args.followers > 0 and args.unshared > 0:
+                info["latency"] = await new_post_latency(ctx, args, url, port)
         info |= summarize(backend, rows)
         return info, rows
     finally:
@@ -668,6 +798,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per post at most")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
+    parser.add_argument("--latency", action="store_true", help="a new post's, behind a backlog")
+    parser.add_argument("--backlog", type=int, default=2000, help="rows due, with --latency")
     parser.add_argument("--sink-port", type=int, help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--key", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--key-id", help=argparse.SUPPRESS)

@@ -39,9 +39,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from home_feed import free_port, pg_database, server
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from timeline import free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.config import Config

@@ -24,15 +24,19 @@ from kizuna.web import (
     domain_routes,
     emoji_routes,
     federation_routes,
+    live_routes,
     media_routes,
     post_routes,
     profile_routes,
     reaction_routes,
     report_routes,
     search_routes,
+    timeline_api,
     timeline_routes,
 )
 from kizuna.web.context import jinja_key, secret_key, services_key
+from kizuna.web.live_limits import LiveConnections, live_connections_key
+from kizuna.web.live_routes import CardCache, live_cards_key, live_stop_key
 from kizuna.web.middleware import (
     csrf_middleware,
     error_middleware,
@@ -53,6 +57,12 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
     )
     app[jinja_key] = make_environment()
     app[rate_limits_key] = RateLimits(config)
+    app[live_connections_key] = LiveConnections(
+        per_ip=config.live_per_ip, total=config.live_connections
+    )
+    app[live_stop_key] = asyncio.Event()
+    app[live_cards_key] = CardCache()
+    app.on_shutdown.append(live_routes.on_shutdown)
     app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
     for feature in (
         webfinger_routes,
@@ -61,6 +71,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         search_routes,
         auth_routes,
         timeline_routes,
+        timeline_api,
         post_routes,
         reaction_routes,
         profile_routes,
@@ -72,6 +83,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         account_admin_routes,
         emoji_routes,
         federation_routes,
+        live_routes,
         media_routes,
     ):
         app.add_routes(feature.routes)
@@ -96,6 +108,7 @@ async def services_ctx(
         app[secret_key] = config.secret or await services.settings.secret()
         await services.start()
         stop = asyncio.Event()
+        live = asyncio.ensure_future(services.run_live(stop))
         workers = asyncio.ensure_future(services.run_workers(stop)) if config.workers else None
         # Inbox rejection counts are kept where the inbox runs: flushed every few seconds
         # and once more on the way out.
@@ -105,5 +118,6 @@ async def services_ctx(
         if workers is not None:
             await workers
         await accounting
+        await live
     if owned:
         await database.dispose()

@@ -90,7 +90,7 @@ async def _worker(svc: Services) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     print("kizuna worker: delivering and processing activities (Ctrl+C stops)", flush=True)
-    await svc.run_workers(stop)
+    await asyncio.gather(svc.run_workers(stop), svc.run_live(stop))
     return 0
 
 

@@ -48,6 +48,13 @@ class Config:
     rate_login: int = 25
     rate_post: int = 30
     rate_inbox: int = 3000
+    # Live pages (Server-Sent Events): open streams per client IP and in all (over: 429/503),
+    # seconds between heartbeats, and how long one write may wait on a reader that stopped
+    # reading before its stream is closed (the reader resumes from Last-Event-ID).
+    live_per_ip: int = 50
+    live_connections: int = 5000
+    live_heartbeat: float = 20.0
+    live_write_timeout: float = 10.0
     # Behind a reverse proxy: the client IP is X-Forwarded-For's last hop, not the peer address.
     trusted_proxy: bool = False
 
@@ -120,7 +127,7 @@ def _coerce(name: str, value: Any) -> Any:
         return _host_map(name, value)
     if name in ("allow_private_addresses", "workers", "trusted_proxy"):
         return _bool(name, value)
-    if name == "fetch_timeout":
+    if name in ("fetch_timeout", "live_heartbeat", "live_write_timeout"):
         try:
             seconds = float(value)
         except (TypeError, ValueError):
@@ -128,7 +135,14 @@ def _coerce(name: str, value: Any) -> Any:
         if not 0 < seconds <= 300:
             raise ConfigError(f"{name} out of range: {seconds}")
         return seconds
-    if name in ("port", "max_upload_bytes", "reactions_per_post", "suspension_grace_days"):
+    if name in (
+        "port",
+        "max_upload_bytes",
+        "reactions_per_post",
+        "suspension_grace_days",
+        "live_per_ip",
+        "live_connections",
+    ):
         if isinstance(value, bool | float):
             raise ConfigError(f"{name} must be an integer, got {value!r}")
         try:

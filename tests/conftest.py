@@ -74,6 +74,32 @@ def pg_template() -> Iterator[str]:
 
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        help="only the tests of one database backend (postgresql: only tests that use a "
+        "database, so two runs side by side cover the suite once; see the Makefile)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = config.getoption("--backend")
+    if backend is None:
+        return
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("database_factory") if callspec is not None else None
+        wanted = param == backend if param is not None else backend == "sqlite"
+        (keep if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -12,15 +12,15 @@ import json
 import logging
 import random
 import secrets
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from kizuna.activitypub.errors import DomainPolicyFetchError, FetchError
+from kizuna.federation import loop
 from kizuna.federation.client import FederationClient, RequestSigner
-from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.outbox.urls import local_actor_urls
 from kizuna.storage import queue
@@ -35,7 +35,11 @@ MAX_RETRY_GAP = timedelta(hours=6)
 UNAVAILABLE_AFTER = timedelta(days=1)
 PROBE_EVERY = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
-PER_DOMAIN = 4
+PER_DOMAIN = 4  # attempts in flight to one server, per worker
+# Rows one running worker holds at once: under aiohttp's 100 connections (app.http_session),
+# so an attempt never queues for a socket behind slow servers' attempts.
+CAPACITY = 96
+STOP_GRACE = 5.0  # seconds a stopping worker gives the attempts in flight
 PERMANENT_4XX_EXCEPT = frozenset({408, 429})
 
 
@@ -71,6 +75,48 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    attempts: list[tuple[queue.ClaimedDelivery, bytes]]  # with each activity's body
+    taken: int  # rows leased, those deferred for an unavailable server included
+
+
+class InFlight:
+    """What a running worker holds: deliveries under way, and outcomes not yet recorded."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[asyncio.Task[queue.Settlement], queue.ClaimedDelivery] = {}
+        self.finished: list[queue.Settlement] = []
+        self.per_domain: Counter[str] = Counter()
+        self.changed = asyncio.Event()  # a delivery finished
+
+    def start(self, item: queue.ClaimedDelivery, attempt: Awaitable[queue.Settlement]) -> None:
+        task = asyncio.ensure_future(attempt)
+        self.tasks[task] = item
+        self.per_domain[item.delivery.domain] += 1
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[queue.Settlement]) -> None:
+        item = self.tasks.pop(task)
+        self.per_domain[item.delivery.domain] -= 1
+        if not self.per_domain[item.delivery.domain]:
+            del self.per_domain[item.delivery.domain]
+        if not task.cancelled():
+            error = task.exception()
+            if error is None:
+                self.finished.append(task.result())
+            else:  # a bug, not a peer's failure: the lease lapses and the row is tried again
+                logger.error("delivery %s failed", item.delivery.id, exc_info=error)
+        self.changed.set()
+
+    def busy_domains(self) -> list[str]:
+        return [domain for domain, n in self.per_domain.items() if n >= PER_DOMAIN]
+
+    def take_finished(self) -> list[queue.Settlement]:
+        finished, self.finished = self.finished, []
+        return finished
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -81,18 +127,27 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         batch: int = 64,
+        capacity: int = CAPACITY,
+        stop_grace: float = STOP_GRACE,
     ) -> None:
         self.db = db
         self.client = client
         self.base_url = base_url
         self.clock = clock
         self.rng = rng or random.Random()
-        self.batch = batch
+        self.batch = batch  # rows per claim
+        self.capacity = capacity  # rows held at once by run_forever
+        self.stop_grace = stop_grace
         self.wakeup = asyncio.Event()
         self._signers: dict[int, RequestSigner] = {}
         self._domain_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_DOMAIN)
         )
+        self._settled: list[Callable[[Sequence[queue.Settlement]], None]] = []
+
+    def on_settled(self, callback: Callable[[Sequence[queue.Settlement]], None]) -> None:
+        """Called with outcomes once they are committed (a post's live delivery view)."""
+        self._settled.append(callback)
 
     def _signer(self, account: Account) -> RequestSigner:
         signer = self._signers.get(account.id)
@@ -106,7 +161,72 @@ class DeliveryWorker:
         return signer
 
     async def run_single_cycle(self) -> int:
-        """Deliver what is due now; returns how many deliveries were taken."""
+        """Deliver what is due now, waiting for every attempt; returns how many were taken."""
+        claim = await self._claim(self.batch)
+        if claim.taken:
+            await self._record(
+                await asyncio.gather(*(self._deliver(c, body) for c, body in claim.attempts))
+            )
+        return claim.taken
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop`, claiming whenever a slot frees up or a row arrives and
+        recording outcomes as they finish. Nothing waits for a whole batch: a server that
+        hangs holds its own slots until the fetch timeout, never a new post to anyone else."""
+        flight = InFlight()
+        more = True  # the last claim may have left rows due
+        try:
+            while not stop.is_set():
+                woken = self.wakeup.is_set()
+                # Cleared before claiming: a row committed during the claim wakes us again.
+                self.wakeup.clear()
+                flight.changed.clear()
+                try:
+                    await self._record(flight.take_finished())
+                    room = min(self.batch, self.capacity - len(flight.tasks))
+                    if room > 0 and (more or woken):
+                        busy = flight.busy_domains()
+                        claim = await self._claim(room, per_domain=PER_DOMAIN, skip=busy)
+                        for item, body in claim.attempts:
+                            flight.start(item, self._deliver(item, body))
+                        # A busy server's rows wait in the table (skipped, or beyond its
+                        # share of the claim): claim again as soon as one of its slots frees.
+                        more = claim.taken == room or bool(flight.busy_domains())
+                        if claim.taken == room and len(flight.tasks) < self.capacity:
+                            continue
+                except Exception:
+                    logger.exception("delivery cycle failed")
+                    more = True
+                waiting = (stop, self.wakeup, flight.changed)
+                if not await loop.wait_any(waiting, loop.IDLE_POLL_SECONDS):
+                    more = True  # other processes' rows, retries come due
+        except asyncio.CancelledError:
+            # Cancelled rather than stopped: nothing more is written; the leases lapse.
+            for task in list(flight.tasks):
+                task.cancel()
+            raise
+        await self._let_go(flight)
+
+    async def _let_go(self, flight: InFlight) -> None:
+        """Stopping: deliveries in flight get `stop_grace` seconds, then are cancelled and
+        their leases given back, due at once for the next worker. A peer may have stored one
+        already; it takes an activity once by id, so sending it again does no harm."""
+        if flight.tasks:
+            await asyncio.wait(list(flight.tasks), timeout=self.stop_grace)
+        left = list(flight.tasks.items())
+        for task, _ in left:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
+        try:
+            await self._record(flight.take_finished())
+            async with self.db.begin() as session:
+                await queue.release_deliveries(session, [item.delivery for _, item in left])
+        except Exception:  # what is not written lapses with its lease: nothing is lost
+            logger.exception("delivery outcomes not recorded on stopping")
+
+    async def _claim(
+        self, limit: int, *, per_domain: int | None = None, skip: Sequence[str] = ()
+    ) -> Claim:
         now = self.clock()
         async with self.db.begin() as session:
             claimed = await queue.claim_deliveries(
@@ -114,35 +234,36 @@ class DeliveryWorker:
                 owner=secrets.token_hex(8),
                 now=now,
                 lease_until=now + LEASE,
-                limit=self.batch,
+                limit=limit,
+                per_domain=per_domain,
+                skip_domains=skip,
             )
             if not claimed:
-                return 0
+                return Claim(attempts=[], taken=0)
             peers = await queue.peers(session, {c.delivery.domain for c in claimed}, now)
+            waiting: defaultdict[str, list[Delivery]] = defaultdict(list)
+            for item in claimed:
+                peer = peers[item.delivery.domain]
+                if peer.unavailable and (peer.next_probe_at or now) > now:
+                    waiting[peer.domain].append(item.delivery)
+            for domain, deliveries in waiting.items():
+                # Untried while the server is unavailable: due again at its next probe.
+                await queue.defer_deliveries(
+                    session, deliveries, peers[domain].next_probe_at or now
+                )
         if self.client.schemes is not None:
             self.client.schemes.preload(
                 {domain: peer.signature_scheme for domain, peer in peers.items()}
             )
-        waiting = [
-            c.delivery
-            for c in claimed
-            if peers[c.delivery.domain].unavailable
-            and (peers[c.delivery.domain].next_probe_at or now) > now
-        ]
-        deferred_ids = {d.id for d in waiting}
         bodies: dict[int, bytes] = {}  # encoded once per activity, not once per inbox
+        attempts = []
         for item in claimed:
+            if item.delivery.domain in waiting:
+                continue
             if item.activity.id not in bodies:
                 bodies[item.activity.id] = _encode(item.activity.raw)
-        attempts = [c for c in claimed if c.delivery.id not in deferred_ids]
-        outcomes = await asyncio.gather(
-            *(self._deliver(c, bodies[c.activity.id]) for c in attempts)
-        )
-        await self._record(outcomes, peers, waiting)
-        return len(claimed)
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        await run_until_stopped("delivery", self.run_single_cycle, self.wakeup, stop)
+            attempts.append((item, bodies[item.activity.id]))
+        return Claim(attempts=attempts, taken=len(claimed))
 
     async def _deliver(self, item: queue.ClaimedDelivery, body: bytes) -> queue.Settlement:
         async with self._domain_slots[item.delivery.domain]:
@@ -194,29 +315,25 @@ class DeliveryWorker:
         at = now + (wait if wait is not None else backoff(attempts, self.rng))
         return Outcome(state="pending", status=status, error=error, next_attempt_at=at)
 
-    async def _record(
-        self,
-        outcomes: list[queue.Settlement],
-        peers: dict[str, PeerDomain],
-        waiting: list[Delivery],
-    ) -> None:
-        """One transaction for the whole batch, and one peer update per server."""
+    async def _record(self, outcomes: Sequence[queue.Settlement]) -> None:
+        """One transaction for the outcomes, and one peer update per server."""
+        if not outcomes:
+            return
         now = self.clock()
         by_domain: defaultdict[str, list[queue.Settlement]] = defaultdict(list)
         for outcome in outcomes:
             by_domain[outcome.delivery.domain].append(outcome)
         async with self.db.begin() as session:
             await queue.settle_deliveries(session, outcomes, now)
-            for delivery in waiting:
-                probe = peers[delivery.domain].next_probe_at or now
-                await queue.defer_deliveries(session, [delivery], probe)
         # Health in its own transaction, rows locked in domain order: workers sharing servers
         # cannot deadlock, and a failure here can never undo the deliveries' outcomes.
         async with self.db.begin() as session:
             for domain in sorted(by_domain):
-                # A fresh row: the signature scheme may have been learnt during the batch.
+                # A fresh row: the signature scheme may have been learnt during the attempt.
                 peer = await queue.peer(session, domain, now)
                 self._update_health(peer, by_domain[domain], now)
+        for callback in self._settled:
+            callback(outcomes)
 
     def _update_health(
         self, peer: PeerDomain, results: list[queue.Settlement], now: datetime

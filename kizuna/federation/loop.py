@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 logger = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0  # other processes' new rows are seen at least this often
+
+
+async def wait_any(events: Iterable[asyncio.Event], seconds: float) -> bool:
+    """Until one of `events` is set or `seconds` pass; False when none was set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return bool(done)
 
 
 async def run_until_stopped(
@@ -25,7 +36,4 @@ async def run_until_stopped(
             done = 0
         if done:
             continue
-        waiters = [asyncio.ensure_future(event.wait()) for event in (stop, wakeup)]
-        await asyncio.wait(waiters, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
+        await wait_any((stop, wakeup), IDLE_POLL_SECONDS)

@@ -87,8 +87,13 @@ class InboxProcessor:
         for row in rows:
             error, final = None, True
             try:
+                # Applied and marked done in one transaction: one commit per activity.
                 async with self.db.begin() as session:
                     await self.dispatch(session, row)
+                    await queue.settle_inbox(
+                        session, row.id, now=self.clock(), error=None, retry_at=None
+                    )
+                continue
             except PeerUnavailableError as exc:
                 # The origin may answer later: kept for another attempt (at most a few).
                 error, final = f"{type(exc).__name__}: {exc}", False

@@ -19,6 +19,7 @@ from kizuna.activitypub.vocab import JsonObject, is_activity_media_type
 from kizuna.errors import KizunaError, NotFoundError
 from kizuna.federation.signatures import key_id_of
 from kizuna.inbox.service import ACTIVITY_TYPES, host_of
+from kizuna.realtime.events import LiveEvent
 from kizuna.web import rate_limits
 from kizuna.web.context import services
 from kizuna.web.json import json_response
@@ -85,7 +86,8 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
         raise
     accounting.received(host_of(signer.owner))
     if not received.duplicate:
-        svc.processor.wakeup.set()
+        # Wakes the inbox worker here, or in a `kizuna worker` process sharing PostgreSQL.
+        svc.hub.publish([LiveEvent(kind="inbox")])
     status = "duplicate" if received.duplicate else "accepted"
     return json_response({"status": status, "id": received.activity_id}, status=202)
 

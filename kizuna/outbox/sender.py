@@ -74,8 +74,10 @@ class Outbox:
         *,
         post_id: int | None = None,
         delay: timedelta | None = None,
+        priority: int = queue.INTERACTIVE,
     ) -> int:
-        """`delay`: not before then (an activity that must arrive after an earlier one)."""
+        """`delay`: not before then (an activity that must arrive after an earlier one);
+        `priority`: queue.BULK for mass work nobody waits for (it goes after new posts)."""
         wanted = [t for t in targets if t[1] and t[1] != self.config.domain]
         if not wanted:
             return 0
@@ -88,7 +90,7 @@ class Outbox:
             created_at=self.clock(),
         )
         due = self.clock() + delay if delay else self.clock()
-        return await queue.add_outbox_activity(session, activity, wanted, due)
+        return await queue.add_outbox_activity(session, activity, wanted, due, priority=priority)
 
     async def send_follow(
         self, session: Session, follow: Follow, follower: Account, target: Account
@@ -116,12 +118,14 @@ class Outbox:
         follow_doc: JsonObject,
         *,
         accept: bool = True,
+        priority: int = queue.INTERACTIVE,
     ) -> None:
         actor = self.actor_id(target)
         build = accept_json if accept else reject_json
         kind = "accepts" if accept else "rejects"
         doc = build(id=f"{actor}#{kind}/follows/{new_id()}", actor=actor, follow=follow_doc)
-        await self.enqueue(session, target, doc, filter(None, [_inbox_of(follower)]))
+        targets = filter(None, [_inbox_of(follower)])
+        await self.enqueue(session, target, doc, targets, priority=priority)
 
     async def post_targets(self, session: Session, post: Post) -> list[tuple[str, str]]:
         targets = (
@@ -244,13 +248,16 @@ class Outbox:
         sent = await self.enqueue(session, post.account, doc, targets, post_id=post.id)
         return sent + await groups.relay(self, session, post, doc)
 
-    async def send_update_actor(self, session: Session, account: Account) -> int:
+    async def send_update_actor(
+        self, session: Session, account: Account, *, priority: int = queue.INTERACTIVE
+    ) -> int:
         """Update(Person) to every server with followers (a community's members, for an
-        Update(Group)), so profiles refresh there."""
+        Update(Group)), so profiles refresh there. A profile edit is interactive (its owner
+        looks for it elsewhere, and it reaches as many servers as a post); moderation's are
+        queue.BULK."""
         community = await communities.get_community(session, account.id)
         actor_doc = self.publishing.actor_document(account, community)
         # A fresh id each time: two edits within one second are two updates.
         doc = update_actor_json(id=f"{actor_doc['id']}#updates/{new_id()}", actor_doc=actor_doc)
-        return await self.enqueue(
-            session, account, doc, await repo.follower_inboxes(session, account.id)
-        )
+        targets = await repo.follower_inboxes(session, account.id)
+        return await self.enqueue(session, account, doc, targets, priority=priority)

@@ -26,7 +26,7 @@ from kizuna.outbox.urls import instance_urls
 from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.media import MediaStore
 from kizuna.storage import account_moderation as store
-from kizuna.storage import audit, interactions, repo, reports
+from kizuna.storage import audit, interactions, queue, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Report, User
 
@@ -258,13 +258,18 @@ class AccountModeration:
                     actor=account.uri,
                     object=target.uri,
                 )
-                await self.outbox.send_accept(session, target, account, doc, accept=False)
+                # One Reject per follow, all to one server: bulk, behind everyone's posts.
+                await self.outbox.send_accept(
+                    session, target, account, doc, accept=False, priority=queue.BULK
+                )
         await store.delete_follows(session, account.id)
         account.suspended_at = now
 
     async def _send_update(self, session: Session, account: Account) -> None:
-        """Update(Person) to followers' servers: they show (or stop showing) the suspension."""
-        await self.outbox.send_update_actor(session, account)
+        """Update(Person) to followers' servers: they show (or stop showing) the suspension.
+        Bulk: the suspension holds here at once, and a wave of them (a spam run's accounts)
+        must not hold back people's posts."""
+        await self.outbox.send_update_actor(session, account, priority=queue.BULK)
 
     async def act(
         self, moderator: User, account_id: int, action: str, *, text: str = ""
@@ -383,7 +388,7 @@ class AccountModeration:
         data; the row stays as a marker (its key signs the Delete, its name stays taken)."""
         targets = await repo.follower_inboxes(session, account.id)
         doc = delete_actor_json(id=f"{account.uri}#delete", actor=account.uri)
-        await self.outbox.enqueue(session, account, doc, targets)
+        await self.outbox.enqueue(session, account, doc, targets, priority=queue.BULK)
         await store.purge_content(session, account.id)
         await store.delete_follows(session, account.id)
         account.deleted_at = now

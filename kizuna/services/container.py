@@ -22,6 +22,7 @@ from kizuna.inbox.service import InboxService
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.service import PublishingService
 from kizuna.outbox.urls import instance_urls
+from kizuna.realtime.hub import LiveHub
 from kizuna.services.account_moderation import AccountModeration
 from kizuna.services.accounts import AccountService, utcnow
 from kizuna.services.blocklist_subscriptions import BlocklistSubscriptions
@@ -34,6 +35,7 @@ from kizuna.services.domain_purge import DomainPurger
 from kizuna.services.federation_health import FederationHealth
 from kizuna.services.follows import FollowService
 from kizuna.services.interactions import InteractionService
+from kizuna.services.live import LiveService
 from kizuna.services.media import MediaStore
 from kizuna.services.posts import PostService
 from kizuna.services.reactions import ReactionService
@@ -77,6 +79,8 @@ class Services:
     domain_policy: DomainPolicyService
     blocklists: BlocklistSubscriptions
     blocks: BlockService
+    hub: LiveHub
+    live: LiveService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
@@ -110,6 +114,19 @@ class Services:
         account_moderation = AccountModeration(db, config, outbox, accounts, media)
         purger = DomainPurger(db)
         domain_policy = DomainPolicyService(db, policy, purger)
+        interactions = InteractionService(db, config, outbox, reactions)
+        processor = InboxProcessor(
+            db,
+            config,
+            outbox,
+            NoteStore(federation, remote_accounts, custom_emoji, utcnow),
+            custom_emoji.remote,
+            policy=policy,
+        )
+        # Queue rows committed here or in another process wake the workers at once.
+        hub = LiveHub()
+        hub.on_wake("delivery", delivery.wakeup.set)
+        hub.on_wake("inbox", processor.wakeup.set)
         return cls(
             config=config,
             db=db,
@@ -127,15 +144,8 @@ class Services:
             inbox=InboxService(db, config, keyring, policy),
             outbox=outbox,
             delivery=delivery,
-            processor=InboxProcessor(
-                db,
-                config,
-                outbox,
-                NoteStore(federation, remote_accounts, custom_emoji, utcnow),
-                custom_emoji.remote,
-                policy=policy,
-            ),
-            interactions=InteractionService(db, config, outbox, reactions),
+            processor=processor,
+            interactions=interactions,
             reactions=reactions,
             communities=CommunityService(
                 db, config.base_url, config.domain, media, follows, posts, remote_accounts, outbox
@@ -151,6 +161,8 @@ class Services:
             domain_policy=domain_policy,
             blocklists=BlocklistSubscriptions(db, federation, domain_policy),
             blocks=BlockService(db, config, outbox),
+            hub=hub,
+            live=LiveService(db, hub, interactions),
         )
 
     async def start(self) -> None:
@@ -163,6 +175,25 @@ class Services:
         )
         await self.custom_emoji.refresh()
         await self.policy.reload()
+
+    async def run_live(self, stop: asyncio.Event) -> None:
+        """Commits become hints for live pages and workers until `stop` is set (serve and
+        `kizuna worker`); across processes through PostgreSQL LISTEN/NOTIFY."""
+        stop_capturing = self.db.on_commit(self.hub.capture)
+        try:
+            if self.db.is_sqlite:
+                await stop.wait()  # one process per SQLite database: nobody else to tell
+                return
+            # asyncpg is the optional `postgres` extra: imported only when PostgreSQL is used.
+            from kizuna.realtime.pg_bridge import PgBridge
+
+            url = self.db.engine.url.render_as_string(hide_password=False)
+            bridge = PgBridge(url, self.hub)
+            self.hub.relay = bridge
+            await bridge.run(stop)
+        finally:
+            self.hub.relay = None
+            stop_capturing()
 
     async def run_workers(self, stop: asyncio.Event) -> None:
         """Delivery and inbox processing until `stop` is set (serve and `kizuna worker`)."""

@@ -131,12 +131,16 @@ class TimelineService:
         max_id: int | None = None,
         community_max_id: int | None = None,
         every: int | None = None,
+        limit: int = PAGE_SIZE,
     ) -> Page:
         """A home page: `max_id` pages the chronological stream, `community_max_id` the
-        community one; `every` is N of the feed rule (None: the viewer's own setting)."""
+        community one; `every` is N of the feed rule (None: the viewer's own setting);
+        `limit` chronological rows at most."""
         async with self.db.begin() as session:
             hidden = await self._hidden(session, viewer)
-            rows = await feed.home_timeline(session, viewer.id, max_id=max_id, hidden=hidden)
+            rows = await feed.home_timeline(
+                session, viewer.id, max_id=max_id, hidden=hidden, limit=limit
+            )
             # A post and its boosts show once, at the newest (Mastodon keeps reblogs of a
             # status already in the feed out of it too); paging still follows the raw rows.
             seen: set[int] = set()
@@ -166,7 +170,7 @@ class TimelineService:
             counts = await reactions.counts(session, ids, viewer.id)
         return Page(
             posts=posts,
-            next_max_id=rows[-1].id if len(rows) == PAGE_SIZE else None,
+            next_max_id=rows[-1].id if len(rows) == limit else None,
             stats=stats,
             reactions=counts,
             # No community post on this page: the next one continues where this one would have.

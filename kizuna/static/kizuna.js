@@ -41,3 +41,109 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Live pages (Server-Sent Events). New posts wait behind an "N new posts" button above the
+// feed, so what the reader is reading never moves; a thread's new replies are added below.
+// The browser reconnects by itself and sends the last event id: nothing is missed.
+function plural(n, noun) {
+  return `${n} new ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function bumpBadge(count) {
+  document.querySelectorAll("[data-live-badge]").forEach((badge) => {
+    const n = Number(badge.dataset.count || 0) + count;
+    badge.dataset.count = String(n);
+    badge.textContent = String(n);
+    badge.setAttribute("aria-label", `${n} new`);
+    badge.hidden = false;
+  });
+}
+
+function bindLive(root) {
+  if (typeof EventSource === "undefined") return;
+  const list = root.querySelector("[data-live-list]") || root.querySelector(".feed") || root;
+  const banner = root.querySelector("[data-live-banner]");
+  const noun = root.dataset.liveNoun || "post";
+  const append = root.dataset.liveMode === "append";
+  const title = document.title;
+  const waiting = [];
+  let since = root.dataset.liveSince || "";
+  let notes = 0;
+  let gap = false;
+  let source = null;
+  const known = (id) =>
+    document.querySelector(`[data-post-id="${id}"]`) !== null || waiting.some((w) => w.id === id);
+  const showBanner = () => {
+    const n = waiting.length + notes;
+    document.title = n > 0 ? `(${n}) ${title}` : title;
+    if (!banner) return;
+    banner.textContent = gap ? "More new posts than fit here: reload" : plural(n, noun);
+    banner.hidden = n === 0 && !gap;
+  };
+  const remember = (event) => {
+    if (event.lastEventId) since = event.lastEventId;
+  };
+  const onPost = (event) => {
+    remember(event);
+    const data = JSON.parse(event.data);
+    if (known(data.id)) return;
+    const template = document.createElement("template");
+    template.innerHTML = data.html.trim();
+    const node = template.content.firstElementChild;
+    if (!node) return;
+    if (append) {
+      list.append(node);
+      return;
+    }
+    waiting.push({ id: data.id, node });
+    showBanner();
+  };
+  const onNotification = (event) => {
+    const { count } = JSON.parse(event.data);
+    bumpBadge(count);
+    if (banner && banner.hasAttribute("data-live-reload")) {
+      notes += count;
+      showBanner();
+    }
+  };
+  const open = () => {
+    const url = new URL(root.dataset.live, window.location.href);
+    if (since) url.searchParams.set("since", since);
+    source = new EventSource(url);
+    source.addEventListener("ready", remember);
+    source.addEventListener("post", onPost);
+    source.addEventListener("notification", onNotification);
+    source.addEventListener("gap", () => {
+      gap = true;
+      showBanner();
+    });
+  };
+  // A browser allows six connections per server over HTTP/1.1: a tab in the background
+  // gives its stream back, and catches up from where it was when it comes to the front.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden && source) {
+      source.close();
+      source = null;
+    } else if (!document.hidden && !source) {
+      open();
+    }
+  });
+  if (!document.hidden) open();
+  if (banner) {
+    banner.addEventListener("click", () => {
+      if (gap || banner.hasAttribute("data-live-reload")) {
+        window.location.reload();
+        return;
+      }
+      root.querySelectorAll(".empty").forEach((empty) => empty.remove());
+      // Oldest first, each put on top: the newest ends up first, as the feed is ordered.
+      for (const { node } of waiting.splice(0)) list.prepend(node);
+      showBanner();
+      list.querySelector("[data-post-id]")?.scrollIntoView({ block: "nearest" });
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-live]").forEach(bindLive);
+});

@@ -175,9 +175,10 @@ async def community_posts(
     max_id: int | None,
     limit: int,
     hidden: Sequence[ColumnElement[bool]] = (),
+    min_id: int | None = None,
 ) -> list[Post]:
     """Threads (top-level posts) in a community, newest first; `hidden`: the viewer's
-    blocks and mutes (blocks.post_filters)."""
+    blocks and mutes (blocks.post_filters); `min_id`: only newer than it (live pages)."""
     stmt = (
         select(Post)
         .options(*POST_LOADS)
@@ -192,6 +193,8 @@ async def community_posts(
     )
     if max_id is not None:
         stmt = stmt.where(Post.id < max_id)
+    if min_id is not None:
+        stmt = stmt.where(Post.id > min_id)
     stmt = stmt.order_by(Post.id.desc()).limit(limit)
     return list((await session.scalars(stmt)).all())
 

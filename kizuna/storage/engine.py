@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.orm import SessionTransaction, UOWTransaction
 
 from kizuna.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_TOUCHED = "kizuna.touched"
 
 Session = AsyncSession
 # What a caller outside storage/ catches to report a database failure in one line.
@@ -51,12 +57,51 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+CommitListener = Callable[[Sequence[object]], None]
+
+
 class Database:
     """One engine and its session factory; `async with db.begin() as session` per request/job."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # A session class of its own: commit listeners stay with this Database.
+        sync_class = type("KizunaSession", (SyncSession,), {})
+        self.sessions = async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=sync_class
+        )
+        self._listeners: list[CommitListener] = []
+        event.listen(sync_class, "after_flush", self._remember)
+        event.listen(sync_class, "after_commit", self._committed)
+        event.listen(sync_class, "after_transaction_end", self._forget)
+
+    def on_commit(self, listener: CommitListener) -> Callable[[], None]:
+        """Call `listener` with the objects a transaction added or changed, once it has
+        committed (live pages and queue wake-ups); returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _remember(self, session: SyncSession, _flush: UOWTransaction) -> None:
+        if self._listeners:
+            touched = session.info.setdefault(_TOUCHED, [])
+            touched.extend(session.new)
+            touched.extend(session.dirty)
+
+    def _committed(self, session: SyncSession) -> None:
+        touched = session.info.pop(_TOUCHED, None)
+        if not touched:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(touched)
+            except Exception:  # a listener must never fail a commit that has happened
+                logger.exception("commit listener failed")
+
+    def _forget(self, session: SyncSession, transaction: SessionTransaction) -> None:
+        # Only when the outermost transaction ends (rolled back, or committed and told
+        # already): a savepoint rolled back inside it must not drop the others' objects.
+        if transaction.parent is None:
+            session.info.pop(_TOUCHED, None)
 
     @classmethod
     def from_url(cls, url: str) -> Database:

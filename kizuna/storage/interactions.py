@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -28,45 +28,50 @@ class PostStats:
 async def post_stats(
     session: AsyncSession, post_ids: Sequence[int], viewer_id: int | None
 ) -> dict[int, PostStats]:
-    """Counts and the viewer's own state for many posts in four grouped queries."""
+    """Counts and the viewer's own state for many posts, in one query: five grouped reads
+    joined by UNION ALL (a statement costs about 0.4 ms of CPU on aiosqlite, whatever it
+    reads), each row tagged with what it counts."""
     stats = {post_id: PostStats() for post_id in post_ids}
     if not post_ids:
         return stats
-    likes = (
-        select(Reaction.post_id, func.count())
-        .where(Reaction.post_id.in_(post_ids), Reaction.emoji == "")
-        .group_by(Reaction.post_id)
-    )
-    for post_id, count in (await session.execute(likes)).all():
-        stats[post_id].likes = int(count)
-    boosts = (
-        select(Post.reblog_of_id, func.count())
+    liked = and_(Reaction.post_id.in_(post_ids), Reaction.emoji == "")
+    parts = [
+        select(literal("likes"), Reaction.post_id, func.count())
+        .where(liked)
+        .group_by(Reaction.post_id),
+        select(literal("boosts"), Post.reblog_of_id, func.count())
         .where(Post.reblog_of_id.in_(post_ids))
-        .group_by(Post.reblog_of_id)
-    )
-    for boosted_id, count in (await session.execute(boosts)).all():
-        if boosted_id is not None:
-            stats[boosted_id].boosts = int(count)
-    replies = (
-        select(Post.in_reply_to_id, func.count())
+        .group_by(Post.reblog_of_id),
+        select(literal("replies"), Post.in_reply_to_id, func.count())
         .where(Post.in_reply_to_id.in_(post_ids))
-        .group_by(Post.in_reply_to_id)
-    )
-    for parent_id, count in (await session.execute(replies)).all():
-        if parent_id is not None:
-            stats[parent_id].replies = int(count)
+        .group_by(Post.in_reply_to_id),
+    ]
     if viewer_id is not None:
-        mine = select(Reaction.post_id).where(
-            Reaction.post_id.in_(post_ids), Reaction.account_id == viewer_id, Reaction.emoji == ""
+        parts.append(
+            select(literal("liked"), Reaction.post_id, literal(1)).where(
+                liked, Reaction.account_id == viewer_id
+            )
         )
-        for post_id in (await session.scalars(mine)).all():
-            stats[post_id].liked = True
-        boosted = select(Post.reblog_of_id).where(
-            Post.reblog_of_id.in_(post_ids), Post.account_id == viewer_id
+        parts.append(
+            select(literal("boosted"), Post.reblog_of_id, literal(1)).where(
+                Post.reblog_of_id.in_(post_ids), Post.account_id == viewer_id
+            )
         )
-        for original_id in (await session.scalars(boosted)).all():
-            if original_id is not None:
-                stats[original_id].boosted = True
+    for kind, post_id, count in (await session.execute(union_all(*parts))).all():
+        if post_id is None:  # never: each part matched it in `post_ids` (for the type)
+            continue
+        entry = stats[post_id]
+        match kind:
+            case "likes":
+                entry.likes = int(count)
+            case "boosts":
+                entry.boosts = int(count)
+            case "replies":
+                entry.replies = int(count)
+            case "liked":
+                entry.liked = True
+            case "boosted":
+                entry.boosted = True
     return stats
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -54,7 +55,17 @@ def _tz() -> UTCDateTime:
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("username_key", "domain", name="uq_accounts_username"),)
+    __table_args__ = (
+        UniqueConstraint("username_key", "domain", name="uq_accounts_username"),
+        # Every timeline query leaves out suspended accounts (repo.NOT_SUSPENDED). Partial:
+        # SQLite reads a plain index for `IS NOT NULL` only with statistics it lacks.
+        Index(
+            "ix_accounts_suspended",
+            "suspended_at",
+            sqlite_where=text("suspended_at IS NOT NULL"),
+            postgresql_where=text("suspended_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,20 @@ from sqlalchemy.sql.elements import ColumnElement
 from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, PeerDomain
 
 MAX_INBOX_ATTEMPTS = 5
+
+# Delivery.priority, claimed lowest first (ix_deliveries_due leads with it), oldest first within.
+# INTERACTIVE: what a person just did and is waiting to see arrive: posts, replies, edits,
+# deletes of a post, boosts, reactions, follows and their answers, blocks, reports.
+INTERACTIVE = 0
+# RETRY: an attempt failed once (a slow or down peer); it waits behind what is new.
+RETRY = 1
+# BULK: mass fan-out nobody watches arrive: a purged account's Delete, moderation's actor
+# Updates, the Rejects of a suspended account's follows (Mastodon's LowPriorityDeliveryWorker).
+# Claimed only when nothing above is due; a retried bulk row stays bulk.
+BULK = 2
+# How many rows due a per-domain claim looks at, per row wanted: the window that lets it
+# skip past a backlog to one server without reading every row due.
+CLAIM_SCAN = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +45,7 @@ async def add_outbox_activity(
     targets: Iterable[tuple[str, str]],
     now: datetime,
     *,
-    priority: int = 0,
+    priority: int = INTERACTIVE,
 ) -> int:
     """Store the activity and a pending delivery per (inbox_url, domain); returns their count.
 
@@ -80,22 +94,51 @@ async def fail_pending(
 
 
 async def claim_deliveries(
-    session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    per_domain: int | None = None,
+    skip_domains: Collection[str] = (),
 ) -> list[ClaimedDelivery]:
     """Lease up to `limit` due deliveries for `owner` (a token unique to this claim).
 
     One conditional UPDATE: a row another worker leased meanwhile fails the re-checked WHERE
     (PostgreSQL re-evaluates it on the locked row; SQLite runs the statement under its write
     lock), so no delivery is claimed twice. SKIP LOCKED spares PostgreSQL the waiting.
+
+    `per_domain`: at most that many rows of any one server, and none of `skip_domains` (the
+    servers the caller is busy with): rows the caller could not start soon would sit leased
+    while a backlog to one server fills the claim ahead of everyone else's rows.
     """
-    due = (
-        select(Delivery.id)
-        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, unleased(now))
-        .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    order = (Delivery.priority, Delivery.next_attempt_at, Delivery.id)
+    wanted = [Delivery.state == "pending", Delivery.next_attempt_at <= now, unleased(now)]
+    if skip_domains:
+        wanted.append(Delivery.domain.not_in(sorted(skip_domains)))
+    if per_domain is None:
+        due = select(Delivery.id).where(*wanted).order_by(*order).limit(limit)
+        if postgres:
+            due = due.with_for_update(skip_locked=True)
+    else:
+        # A window function over the first rows due only: its cost stays bounded however
+        # large the backlog (PostgreSQL locks the window's rows, not the ranking's).
+        first = select(*order, Delivery.domain).where(*wanted).order_by(*order)
+        first = first.limit(limit * CLAIM_SCAN)
+        if postgres:
+            first = first.with_for_update(skip_locked=True)
+        window = first.subquery()
+        keys = (window.c.priority, window.c.next_attempt_at, window.c.id)
+        rank = func.row_number().over(partition_by=window.c.domain, order_by=keys)
+        ranked = select(*keys, rank.label("rank")).subquery()
+        due = (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= per_domain)
+            .order_by(ranked.c.priority, ranked.c.next_attempt_at, ranked.c.id)
+            .limit(limit)
+        )
     await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(due.scalar_subquery()), unleased(now))
@@ -138,7 +181,11 @@ async def settle_deliveries(
             "lease_until": None,
             "lease_owner": None,
             "next_attempt_at": item.next_attempt_at or item.delivery.next_attempt_at,
-            "priority": 1 if item.state == "pending" else item.delivery.priority,
+            "priority": (
+                max(item.delivery.priority, RETRY)
+                if item.state == "pending"
+                else item.delivery.priority
+            ),
             "finished_at": None if item.state == "pending" else now,
         }
         rows.append(row)
@@ -156,6 +203,22 @@ async def defer_deliveries(
     ]
     if rows:
         await session.execute(update(Delivery), rows)
+
+
+async def release_deliveries(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+    """Give leases back untried (a stopping worker): due again at once for any worker, no
+    attempt counted. Only while still held by the claims that took them."""
+    if not deliveries:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_([d.id for d in deliveries]),
+            Delivery.lease_owner.in_({d.lease_owner for d in deliveries}),
+        )
+        .values(lease_until=None, lease_owner=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def peers(

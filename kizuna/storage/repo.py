@@ -49,6 +49,31 @@ POST_LOADS = (
     joinedload(Post.reblog_of).joinedload(Post.account),
 )
 
+# Timeline pages (post cards, the JSON feed) show a few columns of each account: only those
+# are read. The rest (the actor document, keys, bio) were most of what a page loaded, parsed
+# and threw away; reading one of them from such a page raises instead of querying.
+CARD_ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.username,
+    Account.domain,
+    Account.uri,
+    Account.url,
+    Account.actor_type,
+    Account.display_name,
+    Account.avatar_path,
+    Account.avatar_remote_url,
+    Account.locked,
+    Account.silenced_at,
+    Account.suspended_at,
+)
+CARD_LOADS = (
+    joinedload(Post.account).load_only(*CARD_ACCOUNT_COLUMNS, raiseload=True),
+    joinedload(Post.community).load_only(*CARD_ACCOUNT_COLUMNS, raiseload=True),
+    joinedload(Post.reblog_of)
+    .joinedload(Post.account)
+    .load_only(*CARD_ACCOUNT_COLUMNS, raiseload=True),
+)
+
 # --- instance settings -----------------------------------------------------------------
 
 

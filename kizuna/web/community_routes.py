@@ -195,6 +195,8 @@ async def _community_page(
         "max_chars": MAX_POST_CHARS,
         "error": error,
         "draft": draft,
+        # The newest threads go live from the moment they were read; older pages stay still.
+        "live_since": None if "max_id" in request.query else services(request).live.now_cursor(),
     }
     response = render(request, "community.html", context, status=status)
     response.headers["Vary"] = "Accept"  # the same URL is the Group actor for peers

@@ -90,6 +90,7 @@ async def get_post(request: web.Request) -> web.Response:
         "stats": stats,
         "reactions": reactions,
         "delivery": delivery,
+        "live_since": svc.live.now_cursor(),
         "max_chars": MAX_POST_CHARS,
         "title": f"Post by @{post.account.acct}",
     }
@@ -140,7 +141,8 @@ async def get_notifications(request: web.Request) -> web.Response:
     user = require_user(request)
     max_id = parse_max_id(request)
     items = await services(request).interactions.notifications(user.account, max_id=max_id)
-    context = {"entries": group_notifications(items), "title": "Notifications"}
+    since = services(request).live.now_cursor() if max_id is None else None
+    context = {"entries": group_notifications(items), "title": "Notifications", "live_since": since}
     return render(request, "notifications.html", context)
 
 

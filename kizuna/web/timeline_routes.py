@@ -16,7 +16,14 @@ routes = web.RouteTableDef()
 
 
 def compose_context() -> dict[str, object]:
-    return {"max_chars": MAX_POST_CHARS, "languages": LANGUAGES, "error": None, "draft": {}}
+    # A page re-shown with an error is not live (its feed is the one the form was sent from).
+    return {
+        "max_chars": MAX_POST_CHARS,
+        "languages": LANGUAGES,
+        "error": None,
+        "draft": {},
+        "live_since": None,
+    }
 
 
 @routes.get("/")
@@ -24,13 +31,18 @@ async def get_home(request: web.Request) -> web.Response:
     user = current_user(request)
     if user is None:
         raise web.HTTPSeeOther("/public")
-    page = await services(request).timelines.home(
+    svc = services(request)
+    max_id = parse_max_id(request)
+    page = await svc.timelines.home(
         user.account,
-        max_id=parse_max_id(request),
+        max_id=max_id,
         community_max_id=parse_community_max_id(request),
         every=user.community_feed_every,
     )
-    return render(request, "home.html", {"page": page, "title": "Home", **compose_context()})
+    # The newest page goes live from the moment it was read; older pages stay still.
+    since = svc.live.now_cursor() if max_id is None else None
+    context = {**compose_context(), "page": page, "title": "Home", "live_since": since}
+    return render(request, "home.html", context)
 
 
 def parse_community_max_id(request: web.Request) -> int | None:

@@ -23,6 +23,9 @@ PURE_MODULES = (
     "kizuna.services.passwords",
     "kizuna.web.emoji_search",
     "kizuna.config",
+    "kizuna.realtime.events",
+    "kizuna.realtime.sse",
+    "kizuna.realtime.broker",
 )
 IO_PACKAGES = ("aiohttp", "sqlalchemy")
 

@@ -1,0 +1,1 @@
+"""Live pages and cross-process hints: events, the broker, SSE framing, LISTEN/NOTIFY."""
