@@ -48,10 +48,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from inbox import child_pids, cpu_seconds, only
+from inbox import only
 from sqlalchemy import Table, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from timeline import free_port, pg_database, server
+from timeline import child_pids, cpu_seconds, free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.app import http_session

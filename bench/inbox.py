@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from timeline import free_port, pg_database, server
+from timeline import child_pids, cpu_seconds, free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.config import Config
@@ -307,23 +307,6 @@ class Outcome:
 
 def per_request(seconds: float | None, requests: int) -> float | None:
     return None if seconds is None or not requests else seconds * 1000 / requests
-
-
-def child_pids() -> set[int]:
-    """Children of this process (Linux /proc), to find a server subprocess's pid."""
-    pids: set[int] = set()
-    for children in Path("/proc/self/task").glob("*/children"):
-        pids |= {int(pid) for pid in children.read_text().split()}
-    return pids
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process so far (Linux /proc), None when unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def hammer(

@@ -17,6 +17,7 @@ from kizuna.app import create_app, http_session
 from kizuna.config import Config, load_config
 from kizuna.errors import ConfigError, KizunaError
 from kizuna.lab import run_lab
+from kizuna.process_tuning import freeze_startup_objects, limit_malloc_arenas
 from kizuna.services.container import Services
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
@@ -146,8 +147,11 @@ def _serve(config: Config) -> int:
         "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
         flush=True,
     )
+    limit_malloc_arenas()
+    app = create_app(config)
+    app.on_startup.append(freeze_startup_objects)
     web.run_app(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         print=None,

@@ -51,7 +51,9 @@ def make_engine(url: str) -> AsyncEngine:
             "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
         )
     if url.startswith("sqlite"):
-        engine = create_async_engine(url)
+        # One writer at a time anyway; each connection is a thread with its own page cache,
+        # so more of them cost memory and GIL contention, not throughput.
+        engine = create_async_engine(url, pool_size=5, max_overflow=5)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
