@@ -36,7 +36,7 @@ from kizuna.web import (
 )
 from kizuna.web.context import jinja_key, secret_key, services_key
 from kizuna.web.live_limits import LiveConnections, live_connections_key
-from kizuna.web.live_routes import CardCache, live_cards_key, live_stop_key
+from kizuna.web.live_routes import live_stop_key
 from kizuna.web.middleware import (
     csrf_middleware,
     error_middleware,
@@ -61,7 +61,6 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         per_ip=config.live_per_ip, total=config.live_connections
     )
     app[live_stop_key] = asyncio.Event()
-    app[live_cards_key] = CardCache()
     app.on_shutdown.append(live_routes.on_shutdown)
     app.cleanup_ctx.append(partial(services_ctx, config=config, db=db))
     for feature in (

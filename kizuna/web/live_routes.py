@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -25,6 +24,7 @@ from kizuna.storage.models import Post
 from kizuna.web.community_routes import REF
 from kizuna.web.context import csrf_key, current_user, jinja_key, services
 from kizuna.web.live_limits import live_connections_key
+from kizuna.web.middleware import SESSION_COOKIE
 from kizuna.web.rate_limits import client_ip
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,6 @@ MAX_BACKOFF = 10.0
 MIN_READ_GAP = 0.01  # seconds between one stream's reads while posts keep coming
 
 live_stop_key = web.AppKey("live_stop", asyncio.Event)
-# Stands in for the session's CSRF token in a shared rendering; never a real token (hex).
-CSRF_PLACEHOLDER = "live-csrf-token-placeholder"
 Render = Callable[[Post, Batch], str]
 
 
@@ -64,62 +62,24 @@ def _resume(request: web.Request) -> int | None:
 
 
 def _renderer(request: web.Request, *, show_community: bool, wrap: bool) -> Render:
-    """Cards as the page renders them for this viewer. One post sent to many open pages is
-    rendered once per kind of viewer (anonymous, its author, anyone else, with the same
-    counts): the session's CSRF token is put in afterwards."""
+    """Cards as the page renders them for this viewer (each rendered once for all the
+    pages it goes to: web.card_cache)."""
     template = request.app[jinja_key].get_template("_live_post.html")
-    cache = request.app[live_cards_key]
     user = current_user(request)
     csrf_token = request.get(csrf_key, "")
 
     def render(post: Post, batch: Batch) -> str:
-        shown = post.reblog_of or post
-        key = (
-            post.id,
-            shown.updated_at,
-            None if user is None else user.account.id == shown.account_id,
-            show_community,
-            wrap,
-            repr(batch.stats.get(shown.id)),
-            repr(batch.reactions.get(shown.id)),
+        return template.render(
+            post=post,
+            user=user,
+            csrf_token=csrf_token,
+            stats=batch.stats,
+            reactions=batch.reactions,
+            show_community=show_community,
+            wrap=wrap,
         )
-        html = cache.get(key)
-        if html is None:
-            html = template.render(
-                post=post,
-                user=user,
-                csrf_token=CSRF_PLACEHOLDER,
-                stats=batch.stats,
-                reactions=batch.reactions,
-                show_community=show_community,
-                wrap=wrap,
-            )
-            cache.put(key, html)
-        return html.replace(CSRF_PLACEHOLDER, csrf_token)
 
     return render
-
-
-class CardCache:
-    """The last few hundred rendered cards (a burst's posts, each sent to every page)."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._cards: OrderedDict[Hashable, str] = OrderedDict()
-
-    def get(self, key: Hashable) -> str | None:
-        html = self._cards.get(key)
-        if html is not None:
-            self._cards.move_to_end(key)
-        return html
-
-    def put(self, key: Hashable, html: str) -> None:
-        self._cards[key] = html
-        if len(self._cards) > self.size:
-            self._cards.popitem(last=False)
-
-
-live_cards_key = web.AppKey("live_cards", CardCache)
 
 
 def _login_required(request: web.Request) -> None:
@@ -179,6 +139,23 @@ async def live_notifications(request: web.Request) -> web.StreamResponse:
     return await _serve(request, open_stream, _renderer(request, show_community=True, wrap=False))
 
 
+def _session_check(request: web.Request) -> Callable[[], Awaitable[bool]] | None:
+    """For a logged-in reader: is the log-in still good? A stream outliving its session (a
+    log-out elsewhere, a suspension) would go on showing followers-only posts."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if current_user(request) is None or token is None:
+        return None
+    accounts = services(request).accounts
+
+    async def still_logged_in() -> bool:
+        try:
+            return await accounts.user_for_session(token) is not None
+        except (DatabaseError, OSError):
+            return True  # the database is away for a moment: not a reason to cut the reader
+
+    return still_logged_in
+
+
 async def _serve(
     request: web.Request, open_stream: Callable[[], Awaitable[Stream]], render: Render
 ) -> web.StreamResponse:
@@ -199,7 +176,7 @@ async def _serve(
                 sse.retry()
                 + sse.event("ready", {"cursor": str(stream.cursor)}, event_id=stream.cursor)
             )
-            await _pump(stream, writer, render, config.live_heartbeat)
+            await _pump(stream, writer, render, config.live_heartbeat, _session_check(request))
         except _Gone:
             if request.transport is not None:
                 request.transport.abort()  # never wait on a stalled reader to say goodbye
@@ -208,13 +185,23 @@ async def _serve(
     return response
 
 
-async def _pump(stream: Stream, writer: _Writer, render: Render, heartbeat: float) -> None:
+async def _pump(
+    stream: Stream,
+    writer: _Writer,
+    render: Render,
+    heartbeat: float,
+    logged_in: Callable[[], Awaitable[bool]] | None,
+) -> None:
+    """Until the reader leaves, the server stops or (at a heartbeat) the log-in has ended:
+    the stream then ends, and the browser's reconnect is answered 401."""
     failures = 0
     last_read = -MIN_READ_GAP
     loop = asyncio.get_running_loop()
     while True:
         if not stream.ready:
             if not await writer.wait_for(stream.wait(), heartbeat):
+                if logged_in is not None and not await logged_in():
+                    return
                 await writer.send(sse.comment("ping"))
                 continue
         # The first post after a quiet spell goes out at once; in a burst, one read per

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from kizuna.activitypub.emoji import emojify_text
 from kizuna.services.reactions import PALETTE, mastodon_view
+from kizuna.web.card_cache import CardCache, cached_card
 from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
 
 STATIC_DIR = resources.files("kizuna") / "static"
@@ -91,7 +92,21 @@ def make_environment() -> jinja2.Environment:
     env.filters["iso"] = lambda d: d.astimezone(UTC).isoformat(timespec="seconds")
     env.globals["static_version"] = _static_version()
     env.globals["palette_buttons"] = _palette_buttons
+    env.globals["cached_card"] = cached_card(CardCache(), _post_card_of(env), _ago)
     return env
+
+
+def _post_card_of(env: jinja2.Environment) -> Callable[..., str]:
+    """_post.html's post_card macro, looked up on first use (the template needs the
+    environment this function is completing)."""
+    found: list[Callable[..., str]] = []
+
+    def post_card(*args: Any) -> str:
+        if not found:
+            found.append(env.get_template("_post.html").module.post_card)  # type: ignore[attr-defined]
+        return found[0](*args)
+
+    return post_card
 
 
 def render(

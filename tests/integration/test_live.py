@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
 from kizuna.storage.models import Account
@@ -160,3 +162,19 @@ async def test_a_followed_remote_post_arrives_live(network: Network) -> None:
     assert event.data["uri"] == post.uri
     assert "live on b.test" in event.data["html"]
     stream.close()
+
+
+async def test_a_stream_ends_when_its_log_in_does(network: Network) -> None:
+    a = await network.start("a.test", live_heartbeat=0.05)
+    alice, me = await person(a.services, "alice")
+    _, bob = await person(a.services, "bob")
+    await a.services.follows.follow(me, "bob")
+    await log_in(a.browser, alice)
+    stream = await open_stream(a.browser, "/live/home")
+    token = next(c.value for c in a.browser.session.cookie_jar if c.key == "kizuna_session")
+    await a.services.accounts.end_session(token)  # logged out in another tab
+    with pytest.raises(EOFError):
+        await stream.next(wait=10)
+    await a.services.posts.create(bob, "followers only", visibility="private")
+    again = await a.browser.get("/live/home")
+    assert again.status == 401
