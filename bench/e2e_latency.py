@@ -27,7 +27,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -41,6 +40,8 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from timeline import child_pids, free_port
+from timeline import server as timeline_server
 
 from kizuna.config import Config
 from kizuna.services.container import Services
@@ -59,13 +60,6 @@ RATE_ENV = {f"KIZUNA_RATE_{k}": "0" for k in ("POST", "LOGIN", "SIGNUP", "INBOX"
 
 
 # --- processes ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def tail(log: Path, chars: int = 3000) -> str:
@@ -96,36 +90,11 @@ def cpu_seconds(pid: int | None) -> float:
 async def server(
     cmd: list[str], env: dict[str, str], log: Path, port: int
 ) -> AsyncIterator[Server]:
-    """Start `cmd`, yield it once it answers, and always stop it."""
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:  # a file, not a pipe: a full pipe would stall the server
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, env=env, cwd=log.parent, stdout=fd, stderr=fd
-        )
-    finally:
-        os.close(fd)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                if proc.returncode is not None:
-                    raise RuntimeError(f"{log.stem} exited at start; its log:\n{tail(log)}")
-                try:
-                    async with http.get(base + "/", allow_redirects=False):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"{log.stem} did not answer in 30 s; its log:\n{tail(log)}")
-        yield Server(base, proc.pid)
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+    """timeline.server (started, answering, always stopped), with the child's pid."""
+    before = child_pids()
+    async with timeline_server(cmd, env, log, port) as base:
+        (pid,) = child_pids() - before
+        yield Server(base, pid)
 
 
 def run_hello(port: int) -> None:

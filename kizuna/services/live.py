@@ -21,7 +21,8 @@ from kizuna.realtime.events import LiveEvent
 from kizuna.realtime.hub import LiveHub
 from kizuna.services.accounts import utcnow
 from kizuna.services.interactions import InteractionService
-from kizuna.storage import blocks, communities, feed, interactions, live, reactions
+from kizuna.services.timelines import card_counts
+from kizuna.storage import blocks, communities, feed, live
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import SEQUENCE_BITS, snowflake
 from kizuna.storage.interactions import PostStats
@@ -104,15 +105,23 @@ class Stream:
         floor = self.cursor - LOOKBACK if lost else min(hinted) - 1
         async with self.service.db.begin() as session:
             posts, gap = await self._collect(session, floor)
-            fresh = [p for p in posts if p.id not in self.sent]
-            for post in fresh:
-                self.sent.add(post.id)
-                self.cursor = max(self.cursor, post.id)
-            shown = [p.reblog_of_id or p.id for p in fresh]
-            viewer_id = self.viewer.id if self.viewer else None
-            stats = await interactions.post_stats(session, shown, viewer_id) if fresh else {}
-            counts = await reactions.counts(session, shown, viewer_id) if fresh else {}
+            fresh = self._unsent(posts)
+            if not fresh:
+                return Batch(gap=gap, notifications=notes)
+            stats, counts = await card_counts(session, fresh, self._viewer_id)
         return Batch(posts=fresh, stats=stats, reactions=counts, gap=gap, notifications=notes)
+
+    @property
+    def _viewer_id(self) -> int | None:
+        return self.viewer.id if self.viewer else None
+
+    def _unsent(self, posts: list[Post]) -> list[Post]:
+        """Those of `posts` this stream has not sent, now counted as sent."""
+        fresh = [p for p in posts if p.id not in self.sent]
+        for post in fresh:
+            self.sent.add(post.id)
+            self.cursor = max(self.cursor, post.id)
+        return fresh
 
     async def _collect(self, session: Session, floor: int) -> tuple[list[Post], bool]:
         """Posts newer than `floor`, oldest first; True if more were left out."""
@@ -204,17 +213,11 @@ class ThreadStream(Stream):
             return Batch(notifications=notes)
         _ancestors, replies = await self.service.interactions.thread(self.post, self.viewer)
         self.subscription.watch(("reply_to", p.id) for p in replies)
-        fresh = [p for p in replies if p.id not in self.sent]
-        for post in fresh:
-            self.sent.add(post.id)
-            self.cursor = max(self.cursor, post.id)
+        fresh = self._unsent(replies)
         if not fresh:
             return Batch(notifications=notes)
-        viewer_id = self.viewer.id if self.viewer else None
         async with self.service.db.begin() as session:
-            ids = [p.id for p in fresh]
-            stats = await interactions.post_stats(session, ids, viewer_id)
-            counts = await reactions.counts(session, ids, viewer_id)
+            stats, counts = await card_counts(session, fresh, self._viewer_id)
         return Batch(posts=fresh, stats=stats, reactions=counts, notifications=notes)
 
 

@@ -79,13 +79,23 @@ def _shown_ids(posts: Sequence[Post]) -> list[int]:
     return [p.reblog_of.id if p.reblog_of is not None else p.id for p in posts]
 
 
+async def card_counts(
+    session: Session, posts: Sequence[Post], viewer_id: int | None
+) -> tuple[dict[int, PostStats], dict[int, list[EmojiCount]]]:
+    """What the cards of `posts` show besides the posts: counts and the viewer's own likes,
+    boosts and reactions, by the id of the post shown (a boost shows its original's)."""
+    ids = _shown_ids(posts)
+    stats = await interactions.post_stats(session, ids, viewer_id)
+    return stats, await reactions.counts(session, ids, viewer_id)
+
+
 async def _page(session: Session, posts: list[Post], limit: int, viewer: Account | None) -> Page:
-    ids, viewer_id = _shown_ids(posts), viewer.id if viewer else None
+    stats, counts = await card_counts(session, posts, viewer.id if viewer else None)
     return Page(
         posts=posts,
         next_max_id=posts[-1].id if len(posts) == limit else None,
-        stats=await interactions.post_stats(session, ids, viewer_id),
-        reactions=await reactions.counts(session, ids, viewer_id),
+        stats=stats,
+        reactions=counts,
     )
 
 
@@ -165,9 +175,7 @@ class TimelineService:
                 else []
             )
             posts = interleave(shown, inserts, every)
-            ids = _shown_ids(posts)
-            stats = await interactions.post_stats(session, ids, viewer.id)
-            counts = await reactions.counts(session, ids, viewer.id)
+            stats, counts = await card_counts(session, posts, viewer.id)
         return Page(
             posts=posts,
             next_max_id=rows[-1].id if len(rows) == limit else None,
