@@ -9,6 +9,7 @@ key or a list of keys) and strict on what we act on (id, type, username, inbox).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -27,6 +28,7 @@ from kizuna.activitypub.vocab import (
 )
 
 __all__ = [
+    "REMOTE_USERNAME_RE",
     "Image",
     "LocalActor",
     "ProfileField",
@@ -37,6 +39,12 @@ __all__ = [
 ]
 
 _HTML: Final = "text/html"
+# What Mastodon stores for a remote account (Account::USERNAME_ONLY_RE, validated for every
+# remote account, case-insensitive): letters, digits and "_", with "." and "-" only inside.
+# Misskey's check of a remote actor (/^\w([\w-.]*\w)?$/, ASCII \w) and Lemmy's names are
+# within it; an actor outside it is refused as Mastodon refuses it, so no real peer is lost,
+# and a username can never carry markup or a path into our pages and links.
+REMOTE_USERNAME_RE: Final = re.compile(r"[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*")
 # Terms of Lemmy's context (join-lemmy.org/context.json) that a Group document uses.
 LEMMY_CONTEXT: Final = {
     "lemmy": "https://join-lemmy.org/ns#",
@@ -186,6 +194,8 @@ def parse_actor(doc: object) -> RemoteActor:
     username = doc.get("preferredUsername")
     if not isinstance(username, str) or not username:
         raise InvalidActivityError("actor has no preferredUsername")
+    if not REMOTE_USERNAME_RE.fullmatch(username):
+        raise InvalidActivityError(f"preferredUsername is not a username: {username[:64]!r}")
     inbox = get_id(doc.get("inbox"))
     if inbox is None:
         raise InvalidActivityError("actor has no inbox")

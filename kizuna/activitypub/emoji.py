@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
+
+from kizuna.activitypub.html_rewrite import Rewriter
 
 __all__ = [
     "LOCAL_SHORTCODE_RE",
@@ -34,15 +36,9 @@ REMOTE_SHORTCODE_RE: Final = re.compile(r"[A-Za-z0-9_+\-]{1,64}")
 # `:code:` not glued to a Latin letter or digit on either side ("12:30:45" holds none), as
 # Mastodon's EmojiFormatter; CJK text may touch it ("すごい:blobcat:").
 _IN_TEXT: Final = re.compile(r"(?<![A-Za-z0-9]):([A-Za-z0-9_+\-]{1,64}):(?![A-Za-z0-9])")
-# A comment, or a tag whose quoted attribute values may hold ">" (html5lib does not escape it).
-_HTML_TOKEN: Final = re.compile(r"<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.DOTALL)
-_TAG_NAME: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 _NO_EMOJI_IN: Final = frozenset({"code", "pre"})
-# Exactly what `emoji_img` writes (its src and shortcode are escaped: no quote inside).
-_OUR_IMG: Final = re.compile(
-    r'<img class="emoji" src="[^"<>]*" alt=":([A-Za-z0-9_+\-]{1,64}):"'
-    r' title=":\1:" draggable="false">'
-)
+# The alt text `emoji_img` writes.
+_OUR_ALT: Final = re.compile(r":[A-Za-z0-9_+\-]{1,64}:")
 
 
 def emoji_img(shortcode: str, src: str) -> str:
@@ -60,46 +56,56 @@ def find_shortcodes(text: str, start: int = 0, end: int | None = None) -> list[t
     return [m.span() for m in _IN_TEXT.finditer(text, start, len(text) if end is None else end)]
 
 
-def _replace_in_text(text: str, src_for: Mapping[str, str]) -> str:
-    def swap(match: re.Match[str]) -> str:
+def _draw(text: str, src_for: Mapping[str, str]) -> str:
+    """Plain text → HTML: each piece escaped, each `:code:` in `src_for` an image."""
+    out: list[str] = []
+    pos = 0
+    for match in _IN_TEXT.finditer(text):
         src = src_for.get(match.group(1))
-        return match.group(0) if src is None else emoji_img(match.group(1), src)
+        if src is not None:
+            out.append(html.escape(text[pos : match.start()], quote=True))
+            out.append(emoji_img(match.group(1), src))
+            pos = match.end()
+    out.append(html.escape(text[pos:], quote=True))
+    return "".join(out)
 
-    return _IN_TEXT.sub(swap, text)
+
+class _EmojiDrawer(Rewriter):
+    def __init__(self, src_for: Mapping[str, str]) -> None:
+        super().__init__()
+        self.src_for = src_for
+
+    def text(self, data: str, open_elements: Sequence[str]) -> str:
+        if _NO_EMOJI_IN.intersection(open_elements):
+            return super().text(data, open_elements)
+        return _draw(data, self.src_for)
+
+
+class _ImagesToText(Rewriter):
+    def start(self, tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
+        found = dict(attrs)
+        alt = found.get("alt") or ""
+        if tag == "img" and found.get("class") == "emoji" and _OUR_ALT.fullmatch(alt):
+            return alt  # `:code:` holds nothing to escape (checked)
+        return None
 
 
 def emojify_html(content: str, src_for: Mapping[str, str]) -> str:
     """Sanitised HTML with each `:code:` in `src_for` (shortcode → image URL) drawn as an
-    image, in text nodes only. Text nodes of sanitised HTML hold no `<` and no quotes that
-    matter; entities (`&amp;`) hold no colon, so a shortcode never spans one."""
+    image, in text nodes only (never in attributes, nor inside `<code>`/`<pre>`): the HTML
+    is parsed and written back escaped (`html_rewrite`)."""
     if not src_for or ":" not in content:
         return content
-    out: list[str] = []
-    pos = 0
-    skip = 0  # depth inside <code>/<pre>
-    for token in _HTML_TOKEN.finditer(content):
-        text = content[pos : token.start()]
-        out.append(text if skip else _replace_in_text(text, src_for))
-        out.append(token.group())
-        pos = token.end()
-        name = _TAG_NAME.match(token.group())
-        if (
-            name is not None
-            and name.group(2).lower() in _NO_EMOJI_IN
-            and not token.group().endswith("/>")
-        ):
-            skip = max(0, skip - 1) if name.group(1) else skip + 1
-    tail = content[pos:]
-    out.append(tail if skip else _replace_in_text(tail, src_for))
-    return "".join(out)
+    return _EmojiDrawer(src_for).rewrite(content)
 
 
 def emojify_text(text: str, src_for: Mapping[str, str]) -> str:
     """Plain text (a display name) → escaped HTML, each `:code:` in `src_for` an image."""
-    escaped = html.escape(text, quote=True)  # entities hold no colon
-    return _replace_in_text(escaped, src_for) if src_for else escaped
+    return _draw(text, src_for)
 
 
 def images_to_text(content: str) -> str:
     """Our emoji images back to `:code:` (for documents other servers read)."""
-    return _OUR_IMG.sub(lambda m: f":{m.group(1)}:", content)
+    if "<img" not in content:
+        return content
+    return _ImagesToText().rewrite(content)

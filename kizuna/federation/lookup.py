@@ -8,6 +8,7 @@ claims; preferredUsername must match the handle. Nothing is stored unless all of
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=1)
 MAX_URL, MAX_USERNAME, MAX_NAME = 2048, 64, 255
+_DOMAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*(?::[0-9]{1,5})?")
 
 
 def _host(url: str) -> str:
@@ -246,6 +248,10 @@ def _is_actor(doc: dict[str, object]) -> bool:
 
 
 def _subject_domain(subject: str, fallback: str) -> str:
+    """The domain of a WebFinger subject; one that is not a host name (it becomes part of
+    every handle and link we show) counts as absent."""
     if subject.startswith("acct:") and "@" in subject:
-        return subject.rsplit("@", 1)[1].lower()
+        domain = subject.rsplit("@", 1)[1].lower()
+        if _DOMAIN.fullmatch(domain):
+            return domain
     return fallback

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from kizuna.activitypub.actors import parse_actor
 from kizuna.activitypub.emoji import emojify_html, find_shortcodes
 from kizuna.activitypub.errors import ApError, IdentityMismatchError
+from kizuna.activitypub.html_rewrite import Rewriter, start_tag
 from kizuna.activitypub.objects import RemoteNote, parse_note
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.errors import KizunaError
@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PARENTS = 5  # a reply chain is followed this far up when parents are missing
 MAX_EMOJI_PER_NOTE = 20  # custom emoji images fetched for one note, at most
-_HREF = re.compile(r'href="([^"]*)"')
 
 
 def host(url: str | None) -> str:
@@ -49,31 +48,47 @@ def parse_time(value: str | None, fallback: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class _LocalLinks(Rewriter):
+    """Rewrites `<a href>` of sanitised HTML through the parser (never by formatting the
+    markup: a username or tag name from another server is an attribute value, escaped)."""
+
+    def __init__(self, targets: dict[str, str], tags: set[str]) -> None:
+        super().__init__()
+        self.targets = targets
+        self.tags = tags
+
+    def start(self, tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
+        if tag != "a":
+            return None
+        return start_tag(tag, [(n, self._href(v) if n == "href" else v) for n, v in attrs])
+
+    def _href(self, href: str | None) -> str | None:
+        if href is None:
+            return None
+        if href in self.targets:
+            return self.targets[href]
+        last = unquote(href.rstrip("/").rsplit("/", 1)[-1]).casefold()
+        if "/tags/" in href and last in self.tags:
+            return tag_path(last)
+        return href
+
+
 def localise_links(content: str, accounts: list[Account], hashtags: tuple[str, ...]) -> str:
     """Mentions of known accounts and the post's hashtags link to our own pages."""
     targets: dict[str, str] = {}
     for account in accounts:
         page = f"/@{account.acct}"
         for url in filter(None, (account.uri, account.url)):
-            targets[html.escape(url, quote=True)] = page
-    tags = {t.casefold() for t in hashtags}
-
-    def swap(match: re.Match[str]) -> str:
-        href = match.group(1)
-        if href in targets:
-            return f'href="{targets[href]}"'
-        last = href.rstrip("/").rsplit("/", 1)[-1]
-        if "/tags/" in href and last.casefold() in tags:
-            return f'href="{tag_path(last.casefold())}"'
-        return match.group(0)
-
-    return _HREF.sub(swap, content)
+            targets[url] = page
+    if not targets and not hashtags:
+        return content
+    return _LocalLinks(targets, {t.casefold() for t in hashtags}).rewrite(content)
 
 
 def poll_html(note: RemoteNote) -> str:
     if not note.poll_options:
         return ""
-    items = "".join(f"<li>{html.escape(option)}</li>" for option in note.poll_options)
+    items = "".join(f"<li>{html.escape(option, quote=True)}</li>" for option in note.poll_options)
     return f'<ul class="poll">{items}</ul>'
 
 

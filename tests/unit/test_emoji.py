@@ -91,7 +91,7 @@ def test_emojify_html__text_nodes_only() -> None:
     out = emojify_html(content, {"blob": "/e.png"})
     img = emoji_img("blob", "/e.png")
     assert out == (
-        f'<p>{img} <a href="https://x.test/:blob:" title="a > :blob:">{img}</a></p>'
+        f'<p>{img} <a href="https://x.test/:blob:" title="a &gt; :blob:">{img}</a></p>'
         f"<pre>:blob:</pre><p><code>:blob:</code> :nope: {img}</p>"
     )
 
