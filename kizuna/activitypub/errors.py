@@ -5,6 +5,7 @@ escapes while handling one of *our* requests (one middleware maps them; handlers
 
     ApError                        500  base class, never raised directly
     ├── InvalidActivityError       400  a document we were sent or fetched is malformed
+    │   └── InvalidJsonError       400  not JSON at all, or nested deeper than we parse
     ├── SignatureError             401  missing / invalid / unverifiable HTTP signature
     ├── ForbiddenError             403  authenticated, but not allowed (blocked domain, …)
     │   └── DomainRefusedError     403  the instance's domain policy refuses this server
@@ -41,6 +42,7 @@ __all__ = [
     "ForbiddenError",
     "IdentityMismatchError",
     "InvalidActivityError",
+    "InvalidJsonError",
     "NotAnImageError",
     "NotJsonError",
     "ObjectGoneError",
@@ -61,6 +63,10 @@ class ApError(Exception):
 
 class InvalidActivityError(ApError):
     status = 400
+
+
+class InvalidJsonError(InvalidActivityError):
+    """Raised by kizuna.activitypub.jsonload; a fetch maps it to NotJsonError."""
 
 
 class SignatureError(ApError):

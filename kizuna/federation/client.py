@@ -6,7 +6,6 @@ the original Host header, so ids and signatures keep the public https:// name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +14,12 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
 
+from kizuna.activitypub import jsonload
 from kizuna.activitypub.errors import (
     DomainPolicyFetchError,
     FetchError,
     ForbiddenError,
+    InvalidJsonError,
     NotJsonError,
     ObjectGoneError,
     ObjectNotFoundError,
@@ -28,6 +29,7 @@ from kizuna.activitypub.errors import (
     UnsafeAddressError,
 )
 from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject
+from kizuna.federation import bodies
 from kizuna.federation.addresses import check_literal
 from kizuna.federation.keys import PrivateKey
 from kizuna.federation.signatures import sign_cavage, sign_rfc9421
@@ -268,7 +270,7 @@ class FederationClient:
             async with self.session.post(
                 target, data=body, headers=headers, allow_redirects=False, timeout=timeout
             ) as response:
-                answer = await response.content.read(2048)
+                answer = await bodies.read_start(response.content, 2048)
                 return PostResult(
                     status=response.status,
                     scheme=scheme,
@@ -307,23 +309,19 @@ def _check_status(url: str, status: int) -> None:
 async def _read_capped(response: aiohttp.ClientResponse, limit: int, url: str) -> bytes:
     if response.content_length is not None and response.content_length > limit:
         raise ResponseTooLargeError(f"{_host(url)} sent {response.content_length} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise ResponseTooLargeError(f"{_host(url)} sent more than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await bodies.read_capped(response.content, limit)
+    if body is None:
+        raise ResponseTooLargeError(f"{_host(url)} sent more than {limit} bytes")
+    return body
 
 
 def _parse_json(url: str, media_type: str, body: bytes) -> JsonObject:
     if media_type not in JSON_TYPES:
         raise NotJsonError(f"{_host(url)} answered {media_type or 'no content type'}, not JSON")
     try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise NotJsonError(f"{_host(url)} sent malformed JSON") from None
+        doc = jsonload.loads(body)
+    except InvalidJsonError as exc:
+        raise NotJsonError(f"{_host(url)} sent unusable JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise NotJsonError(f"{_host(url)} sent JSON that is not an object")
     return doc

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from aiohttp import web
 
+from kizuna.activitypub import jsonload
 from kizuna.activitypub.errors import (
     ApError,
     DomainRefusedError,
     FetchError,
     ForbiddenError,
     InvalidActivityError,
+    InvalidJsonError,
     SignatureError,
 )
 from kizuna.activitypub.vocab import JsonObject, is_activity_media_type
 from kizuna.errors import KizunaError, NotFoundError
+from kizuna.federation import bodies
 from kizuna.federation.signatures import key_id_of
 from kizuna.inbox.service import ACTIVITY_TYPES, host_of
 from kizuna.realtime.events import LiveEvent
@@ -31,11 +33,12 @@ MAX_BODY = 1024 * 1024
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes:
+    """The whole body, however many segments or chunks it arrives in; 413 over `limit`."""
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    body = await bodies.read_capped(request.content, limit)
+    if body is None:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=limit + 1)
     return body
 
 
@@ -47,9 +50,9 @@ def decode_activity(request: web.Request, body: bytes) -> JsonObject:
     ):
         raise web.HTTPUnsupportedMediaType(text=f"unsupported content type {media or 'none'}")
     try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
+        doc = jsonload.loads(body)
+    except InvalidJsonError as exc:
+        raise web.HTTPBadRequest(text=f"the body is not usable JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise web.HTTPBadRequest(text="the body is not a JSON object")
     return doc

@@ -12,6 +12,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from kizuna.activitypub import jsonload
+from kizuna.activitypub.errors import InvalidJsonError
+
 # post: a new post row; notification: a new notification for `account_id`; follow: the
 # follows of `account_id` changed (a home stream reloads whom it follows); delivery/inbox:
 # queue rows to work on.
@@ -54,8 +57,8 @@ def encode_batch(events: list[LiveEvent]) -> list[str]:
 def decode_batch(payload: str) -> list[LiveEvent]:
     """Events from another process; anything malformed is skipped, never raised."""
     try:
-        items = json.loads(payload)
-    except ValueError:
+        items = jsonload.loads(payload)
+    except InvalidJsonError:
         return []
     if not isinstance(items, list):
         return []

@@ -84,8 +84,10 @@ class FakeMastodon:
         date: datetime | None = None,
         digest_body: bytes | None = None,
         content_type: str = "application/activity+json",
+        signed: tuple[str, ...] = ("Host", "Date", "Digest", "Content-Type"),
     ) -> dict[str, str]:
-        """Headers for POSTing `body` to `url`, signed as Mastodon signs deliveries."""
+        """Headers for POSTing `body` to `url`, signed as Mastodon signs deliveries
+        (`signed`: the headers covered after (request-target), to sign less than that)."""
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         digest = base64.b64encode(hashlib.sha256(digest_body or body).digest()).decode()
@@ -96,13 +98,12 @@ class FakeMastodon:
             "Content-Type": content_type,
         }
         lines = [f"(request-target): post {path}"] + [
-            f"{name.lower()}: {headers[name]}"
-            for name in ("Host", "Date", "Digest", "Content-Type")
+            f"{name.lower()}: {headers[name]}" for name in signed
         ]
         signature = self.key.sign("\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
         headers["Signature"] = (
             f'keyId="{key_id or self.key_id}",algorithm="rsa-sha256",'
-            f'headers="(request-target) host date digest content-type",'
+            f'headers="{" ".join(["(request-target)", *signed]).lower()}",'
             f'signature="{base64.b64encode(signature).decode()}"'
         )
         return headers

@@ -20,6 +20,7 @@ PURE_MODULES = (
     "kizuna.federation.keys",
     "kizuna.federation.domains",
     "kizuna.federation.blocklist_csv",
+    "kizuna.activitypub.jsonload",
     "kizuna.services.passwords",
     "kizuna.web.emoji_search",
     "kizuna.config",

@@ -247,10 +247,14 @@ def test_signature_base__rejects_what_it_cannot_build(component: str, reason: st
 APPENDIX_B: dict[str, Any] = json.loads((RFC / "appendix_b.json").read_text())
 RFC_REQUEST = APPENDIX_B["request"]
 RFC_NOW = datetime.fromtimestamp(APPENDIX_B["created"], UTC)
-# The Appendix B examples use @authority/@path and POST without content-digest, so they
-# pass only a relaxed policy; rsa-pss-sha512 is what their RSA-PSS key implies.
+# The Appendix B examples use @authority/@path and POST without content-digest (B.2.1
+# covers no component at all), so they pass only a relaxed policy; rsa-pss-sha512 is what
+# their RSA-PSS key implies.
 RFC_POLICY = Rfc9421Policy(
-    required_components=(), digest_required_for=frozenset(), rsa_default_alg="rsa-pss-sha512"
+    required_components=(),
+    host_components=(),
+    digest_required_for=frozenset(),
+    rsa_default_alg="rsa-pss-sha512",
 )
 
 

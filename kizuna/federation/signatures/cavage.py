@@ -5,7 +5,8 @@ Request#signature (app/lib/request.rb); the grammar of the header follows
 app/lib/signature_parser.rb. Deliberate differences, all stricter:
 - `created` / `expires` parameters count only when `(created)` / `(expires)` are signed
   (Mastodon reads them even unsigned, which lets anyone stretch an old signature's life);
-- duplicate parameters and non-strict base64 are refused.
+- duplicate parameters and non-strict base64 are refused;
+- `host` must be signed on every request, POSTs included (Mastodon: GETs only).
 """
 
 from __future__ import annotations
@@ -213,7 +214,11 @@ def _check_policy(parsed: CavageSignature, method: str, public_key: PublicKey) -
         raise SignatureError("neither date nor (created) signed")
     if REQUEST_TARGET not in signed and "digest" not in signed:
         raise SignatureError("(request-target) not signed")
-    if method.upper() in ("GET", "HEAD") and "host" not in signed:
+    # Mastodon asks `host` of GETs only; we ask it of every request. Without it, a POST to
+    # a shared inbox ("post /inbox", date, digest) made for another server verifies here
+    # too, within the Date window. Every peer checked signs it (Mastodon, Misskey,
+    # Akkoma/Pleroma, GoToSocial, Lemmy's activitypub-federation, Fedify).
+    if "host" not in signed:
         raise SignatureError("host not signed")
     if method.upper() == "POST" and "digest" not in signed:
         raise SignatureError("digest not signed")

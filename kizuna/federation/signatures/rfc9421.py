@@ -2,7 +2,8 @@
 
 `verify_rfc9421` applies Mastodon's policy by default (SignedRequest::HttpMessageSignature
 in app/lib/signed_request.rb): `keyid` and `created` required, `@method` and `@target-uri`
-covered, a POST covers `content-digest` and it matches the body, the cavage time window.
+covered (@target-uri or @authority binds the signature to our host), a POST covers
+`content-digest` and it matches the body, the cavage time window.
 Mastodon treats every key as rsa-v1_5-sha256; we also honour `alg` (rsa-v1_5-sha256,
 rsa-pss-sha512, ed25519) and Ed25519 keys. A `Rfc9421Policy` relaxes the coverage rules
 for other profiles, such as the RFC's own Appendix B examples.
@@ -90,6 +91,9 @@ class Rfc9421Policy:
     """What a signature must cover beyond verifying (defaults: Mastodon's rules)."""
 
     required_components: tuple[str, ...] = ('"@method"', '"@target-uri"')
+    # At least one of these must be covered: they carry our host, so a signature made for
+    # another server's inbox cannot be replayed to ours (cf. cavage `host`).
+    host_components: tuple[str, ...] = ('"@target-uri"', '"@authority"')
     digest_required_for: frozenset[str] = frozenset({"POST"})
     rsa_default_alg: str = "rsa-v1_5-sha256"  # when `alg` is absent and the key is RSA
 
@@ -219,6 +223,8 @@ def verify_rfc9421(
     for component in policy.required_components:
         if component not in sig.components:
             raise SignatureError(component.strip('"') + " not covered")
+    if policy.host_components and not set(policy.host_components) & set(sig.components):
+        raise SignatureError("neither @target-uri nor @authority covered")
     digest_covered = '"content-digest"' in sig.components
     if method.upper() in policy.digest_required_for and not digest_covered:
         raise SignatureError("content-digest not covered")
