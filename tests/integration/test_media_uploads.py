@@ -62,8 +62,22 @@ async def _post_form(
 # --- profiles ------------------------------------------------------------------------------
 
 
-async def test_profile__bomb_avatar_refused_on_the_form_nothing_stored(
-    make_client: ClientFactory, services: Services, config: Config
+@pytest.mark.parametrize(
+    ("field", "data", "message"),
+    [
+        ("avatar", images.bomb_png(), BOMB_SIZE),
+        ("header", images.bomb_png(), BOMB_SIZE),
+        ("avatar", images.BROKEN_PNG, "the file is not a valid PNG image"),
+    ],
+    ids=["bomb-avatar", "bomb-header", "broken-avatar"],
+)
+async def test_profile__bomb_or_broken_image_refused_on_the_form_nothing_stored(
+    make_client: ClientFactory,
+    services: Services,
+    config: Config,
+    field: str,
+    data: bytes,
+    message: str,
 ) -> None:
     client = await make_client()
     await log_in(client, await make_user(services, "alice"))
@@ -72,13 +86,13 @@ async def test_profile__bomb_avatar_refused_on_the_form_nothing_stored(
         client,
         "/settings/profile",
         "/settings/profile",
-        {"avatar": images.bomb_png()},
+        {field: data},
         display_name="Alice",
         note="",
     )
 
     assert response.status == 422
-    assert BOMB_SIZE in await response.text()
+    assert message in await response.text()
     alice = await _account(services, "alice")
     assert alice.avatar_path is None
     assert alice.display_name == ""
