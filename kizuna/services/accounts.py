@@ -17,7 +17,7 @@ from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import ActorUrls, instance_urls, user_urls
-from kizuna.services.media import MediaStore
+from kizuna.services.media import AVATAR, HEADER, MediaStore
 from kizuna.services.passwords import generate_password, hash_password, verify_password
 from kizuna.services.settings import Registrations, SettingsService
 from kizuna.storage import repo
@@ -224,9 +224,14 @@ class AccountService:
         fields = self._fields(update.fields)
         saved: dict[str, str] = {}
         try:
-            for folder, data in (("avatars", update.avatar), ("headers", update.header)):
+            for folder, data, rules, field in (
+                ("avatars", update.avatar, AVATAR, "avatar"),
+                ("headers", update.header, HEADER, "header"),
+            ):
                 if data:
-                    saved[folder] = await self.media.save(folder, str(account_id), data)
+                    saved[folder] = await self.media.save(
+                        folder, str(account_id), data, rules, field=field
+                    )
             async with self.db.begin() as session:
                 account = await session.get(Account, account_id)
                 if account is None:

@@ -23,7 +23,8 @@ from kizuna.outbox.urls import group_urls
 from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls, utcnow
 from kizuna.services.community_rules import restricted_to_mods
 from kizuna.services.follows import FollowService
-from kizuna.services.media import MediaStore
+from kizuna.services.images import CleanImage
+from kizuna.services.media import AVATAR, HEADER, MediaStore
 from kizuna.services.posts import PostService
 from kizuna.services.timelines import Page
 from kizuna.storage import blocks, communities, interactions, repo
@@ -148,14 +149,27 @@ class CommunityService:
             )
         if count_chars(settings.rules) > MAX_RULES:
             raise ValidationError(f"rules hold at most {MAX_RULES} characters", field="rules")
-        for image in (settings.icon, settings.banner):
+        for image, field in ((settings.icon, "icon"), (settings.banner, "banner")):
             if image:
-                self.media.check(image)
+                self.media.check(image, field=field)
         return name
+
+    async def _images(
+        self, settings: CommunitySettings
+    ) -> tuple[CleanImage | None, CleanImage | None]:
+        """The icon and banner decoded and re-encoded (before any transaction: decoding
+        takes a while)."""
+        return (
+            await self.media.clean(settings.icon, AVATAR, field="icon") if settings.icon else None,
+            await self.media.clean(settings.banner, HEADER, field="banner")
+            if settings.banner
+            else None,
+        )
 
     async def update(self, group_id: int, moderator: Account, settings: CommunitySettings) -> None:
         """A moderator changes the community; members' servers get an Update(Group)."""
         name = self._validated(settings)
+        icon, banner = await self._images(settings)
         async with self.db.begin() as session:
             group = await repo.get_account(session, group_id)
             community = await communities.get_community(session, group_id)
@@ -170,10 +184,10 @@ class CommunityService:
             group.updated_at = self.clock()
             community.rules = settings.rules.strip()
             community.posting_restricted = settings.posting_restricted
-            if settings.icon:
-                group.avatar_path = await self.media.save("avatars", str(group.id), settings.icon)
-            if settings.banner:
-                group.header_path = await self.media.save("headers", str(group.id), settings.banner)
+            if icon:
+                group.avatar_path = await self.media.store("avatars", str(group.id), icon)
+            if banner:
+                group.header_path = await self.media.store("headers", str(group.id), banner)
             await communities.add_log(
                 session,
                 ModerationLogEntry(
@@ -189,6 +203,7 @@ class CommunityService:
     async def create(self, owner: Account, new: NewCommunity) -> Account:
         slug = validate_slug(new.slug.strip())
         name = self._validated(new)
+        icon, banner = await self._images(new)
         keys = await asyncio.to_thread(generate_rsa_keypair)
         now = self.clock()
         async with self.db.begin() as session:
@@ -224,10 +239,10 @@ class CommunityService:
                 session,
                 Follow(account_id=owner.id, target_account_id=group.id, created_at=now),
             )
-            if new.icon:
-                group.avatar_path = await self.media.save("avatars", str(group.id), new.icon)
-            if new.banner:
-                group.header_path = await self.media.save("headers", str(group.id), new.banner)
+            if icon:
+                group.avatar_path = await self.media.store("avatars", str(group.id), icon)
+            if banner:
+                group.header_path = await self.media.store("headers", str(group.id), banner)
         return group
 
     def _html(self, text: str) -> str:

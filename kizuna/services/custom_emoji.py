@@ -2,14 +2,17 @@
 reactions).
 
 Ours: a shortcode `[A-Za-z0-9_]{2,64}` (unique whatever the letter case), a PNG, GIF or
-WebP image of at most 256 KiB (no JPEG: emoji need transparency), stored under
-`media/emoji/`. A `local_only` one is drawn here but never named to other servers (no
-`Emoji` tag, no `/emoji/{shortcode}` document): elsewhere it reads as `:shortcode:`.
+WebP image of at most 256 KiB (no JPEG: emoji need transparency), decoded and re-encoded
+(kizuna.services.images: pixel cap, no metadata, at most 256 pixels a side, GIF and WebP
+animation kept) and stored under `media/emoji/`. A `local_only` one is drawn here but never
+named to other servers (no `Emoji` tag, no `/emoji/{shortcode}` document): elsewhere it
+reads as `:shortcode:`.
 
 Other servers': keyed by (shortcode, the author's domain); the image is fetched once (again
 only when its URL changes) through the FederationClient (public addresses only, https only
 unless `allow_private_addresses`, timeouts, redirect limit), capped at 256 KiB and kept only
-when it sniffs as PNG, GIF, WebP or JPEG, at `media/emoji/<domain>/<shortcode>.<ext>`.
+when it decodes as PNG, GIF, WebP or JPEG within the pixel cap, re-encoded as ours are, at
+`media/emoji/<domain>/<shortcode>.<ext>`.
 The icon may live on any host: Mastodon serves emoji from its media host or CDN and Misskey
 from object storage, so "same host as the actor" would refuse most real ones. What keeps
 this safe is the SSRF guard and the caps, and that the shortcode is scoped by the author's
@@ -40,7 +43,8 @@ from kizuna.config import Config
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
-from kizuna.services.media import MediaStore, image_extension, media_type, sniff_image
+from kizuna.services.images import ImageRules
+from kizuna.services.media import MediaStore, media_type
 from kizuna.storage import emoji as storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import CustomEmoji
@@ -65,6 +69,9 @@ RESERVED_SHORTCODES: Final = frozenset({"search"})
 MAX_URL_CHARS: Final = 2048
 LOCAL_KINDS: Final = frozenset({"png", "gif", "webp"})
 REMOTE_KINDS: Final = frozenset({"png", "gif", "webp", "jpg"})
+# Drawn 1.4em high (up to 4em wide); 256 pixels keeps them sharp on dense screens. Lossless:
+# emoji are small drawings, where lossy WebP's artefacts show.
+EMOJI_IMAGE: Final = ImageRules(max_side=256, animated=True, lossless=True)
 IMAGE_ACCEPT: Final = "image/png, image/gif, image/webp, image/jpeg;q=0.8"
 SNAPSHOT_SECONDS: Final = 60.0  # how stale the in-memory list of ours (for names) may get
 EMOJI_CONTEXT: Final[list[object]] = [
@@ -173,12 +180,12 @@ class CustomEmojiService:
                 f"a custom emoji is at most {MAX_EMOJI_BYTES // 1024} KiB",
                 field="image",
             )
-        ext = image_extension(data, allowed=LOCAL_KINDS, field="image")
+        image = await self.media.clean(data, EMOJI_IMAGE, field="image", allowed=LOCAL_KINDS)
         taken = ValidationError(f":{shortcode}: exists already", field="shortcode")
         async with self.db.begin() as session:
             if await storage.local_shortcode_taken(session, shortcode):
                 raise taken
-        path = await self.media.store("emoji", shortcode, data, ext)
+        path = await self.media.store("emoji", shortcode, image)
         try:
             async with self.db.begin() as session:
                 emoji = await storage.add_local(
@@ -242,8 +249,8 @@ class CustomEmojiService:
         """Another server's emoji, stored and its image cached (fetched only when the row has
         none yet or the URL changed). Raises (storing nothing) InvalidActivityError for a bad
         shortcode, UnsafeAddressError for a URL we may not fetch, ResponseTooLargeError over
-        256 KiB, NotAnImageError when it is not PNG/GIF/WebP/JPEG, other FetchErrors when the
-        fetch fails."""
+        256 KiB, NotAnImageError when it is not a whole PNG/GIF/WebP/JPEG image within the pixel
+        cap, other FetchErrors when the fetch fails."""
         domain = domain.lower()
         if not domain or domain == self.config.domain:
             raise InvalidActivityError(f":{shortcode[:64]}: names no other server")
@@ -259,15 +266,16 @@ class CustomEmojiService:
         fetched = await self.client.get_bytes(
             url, max_bytes=MAX_EMOJI_BYTES, accept=IMAGE_ACCEPT, media=True
         )
-        ext = sniff_image(fetched.body)
-        if ext is None or ext not in REMOTE_KINDS:
-            raise NotAnImageError(
-                f":{shortcode}: from {domain} is not a PNG, GIF, WebP or JPEG image", url=url
+        try:
+            image = await self.media.clean(
+                fetched.body, EMOJI_IMAGE, field="image", allowed=REMOTE_KINDS
             )
+        except ValidationError as exc:
+            raise NotAnImageError(f":{shortcode}: from {domain}: {exc}", url=url) from None
         # A fixed name per emoji: posts stored with its <img> follow a new image of the same
         # kind; after a change of kind the old file stays for the posts that show it.
-        path = f"emoji/{_folder_name(domain)}/{shortcode}.{ext}"
-        await self.media.put(path, fetched.body)
+        path = f"emoji/{_folder_name(domain)}/{shortcode}.{image.ext}"
+        await self.media.put(path, image)
         return await storage.upsert_remote(
             session,
             shortcode=shortcode,

@@ -1,4 +1,5 @@
-"""Uploaded images: typed by magic bytes (not the client's word), size-capped, kept on disk."""
+"""Images kept on disk: typed by magic bytes (not the client's word), size-capped, then
+decoded and re-encoded by kizuna.services.images (off the event loop) before they are stored."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from kizuna.errors import UploadTooLargeError, ValidationError
+from kizuna.services.images import CleanImage, ImageRules, clean_image
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -17,6 +19,10 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 
 IMAGE_KINDS = frozenset({"png", "jpg", "gif", "webp"})
+# Sizes as Mastodon keeps them (Account::Avatar 400×400, Account::Header at most 750,000
+# pixels, i.e. 1500×500); ours are shrunk to fit, never cropped.
+AVATAR = ImageRules(max_side=400)
+HEADER = ImageRules(max_side=1500, max_area=750_000)
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WebP"}
 
@@ -53,34 +59,52 @@ class MediaStore:
         self.root = root
         self.max_bytes = max_bytes
 
-    def check(self, data: bytes) -> str:
+    def check(self, data: bytes, *, field: str = "avatar") -> str:
+        """The kind of an upload within our size cap (cheap: magic bytes, before decoding)."""
         if len(data) > self.max_bytes:
             raise UploadTooLargeError(
                 f"the image is {len(data) // 1024} KiB; the limit is {self.max_bytes // 1024} KiB",
-                field="avatar",
+                field=field,
             )
         if not data:
-            raise ValidationError("the uploaded file is empty", field="avatar")
-        return image_extension(data)
+            raise ValidationError("the uploaded file is empty", field=field)
+        return image_extension(data, field=field)
 
-    async def save(self, folder: str, stem: str, data: bytes) -> str:
-        """Store a checked image; returns its path relative to the media root."""
-        return await self.store(folder, stem, data, self.check(data))
+    async def clean(
+        self,
+        data: bytes,
+        rules: ImageRules,
+        *,
+        field: str,
+        allowed: frozenset[str] = IMAGE_KINDS,
+    ) -> CleanImage:
+        """`data` decoded, checked and re-encoded by `rules` (kizuna.services.images) in a
+        worker thread: a large image does not hold up other requests."""
+        ext = image_extension(data, allowed=allowed, field=field)
+        return await asyncio.to_thread(clean_image, data, ext, rules, field=field)
 
-    async def store(self, folder: str, stem: str, data: bytes, ext: str) -> str:
-        """Store bytes the caller has checked itself (its own size cap and kinds) under a new
-        name; returns the path relative to the media root."""
-        relative = f"{folder}/{stem}-{secrets.token_hex(6)}.{ext}"
-        await self.put(relative, data)
+    async def save(
+        self, folder: str, stem: str, data: bytes, rules: ImageRules, *, field: str
+    ) -> str:
+        """Store an upload, checked and re-encoded; returns its path relative to the root."""
+        self.check(data, field=field)
+        return await self.store(folder, stem, await self.clean(data, rules, field=field))
+
+    async def store(self, folder: str, stem: str, image: CleanImage) -> str:
+        """Store an image the caller has cleaned (`clean`, after its own size cap) under a
+        new name; returns the path relative to the media root. Only a CleanImage is ever
+        written: no bytes reach the disk without being decoded and re-encoded."""
+        relative = f"{folder}/{stem}-{secrets.token_hex(6)}.{image.ext}"
+        await self.put(relative, image)
         return relative
 
-    async def put(self, relative: str, data: bytes) -> None:
-        """Write checked bytes at a fixed path under the root, replacing what was there
+    async def put(self, relative: str, image: CleanImage) -> None:
+        """Write a cleaned image at a fixed path under the root, replacing what was there
         (atomically: a reader sees the old file or the new one, never half of one)."""
         parts = relative.split("/")
         if relative.startswith("/") or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"{relative!r} is not a path inside the media folder")
-        await asyncio.to_thread(self._write, self.root / relative, data)
+        await asyncio.to_thread(self._write, self.root / relative, image.data)
 
     async def remove(self, relative: str | None) -> None:
         if relative:

@@ -12,6 +12,7 @@ from kizuna.activitypub.errors import DomainPolicyFetchError, ForbiddenError
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.storage import domain_policies
 from kizuna.storage.models import Account, Delivery, DomainPolicy, Follow, InboxActivity, Post
+from tests.fakes.images import png
 from tests.integration.lab import Instance, Network
 from tests.integration.web import log_in, make_user
 
@@ -159,12 +160,8 @@ async def test_reject_media_keeps_no_avatar(network: Network) -> None:
     b = await network.start("b.test")
     await make_user(b.services, "bob")
     bob = (await b.services.accounts.list_users())[0].account
-    png = (
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-        b"\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
-    await b.services.accounts.update_profile(bob.id, ProfileUpdate(avatar=png))
+    # (A whole PNG: uploads are decoded now, and the bytes that stood here were not one.)
+    await b.services.accounts.update_profile(bob.id, ProfileUpdate(avatar=png()))
     await _set(a, "b.test", "noop", reject_media=True)
     remote = await a.services.remote_accounts.resolve("@bob@b.test")
     assert remote.avatar_remote_url is None

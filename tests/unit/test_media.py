@@ -1,4 +1,5 @@
-"""Unit tests for kizuna.services.media: magic-byte typing, size cap, files on disk."""
+"""Unit tests for kizuna.services.media: magic-byte typing, size cap, files on disk (the
+decoding itself: test_media_images.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kizuna.errors import UploadTooLargeError, ValidationError
-from kizuna.services.media import MediaStore, image_extension
+from kizuna.services.media import AVATAR, HEADER, MediaStore, image_extension
+from tests.fakes import images
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -71,19 +73,19 @@ def test_media_store_check__empty_is_validation_error_not_too_large(tmp_path: Pa
 async def test_media_store_save__writes_file_with_extension(tmp_path: Path) -> None:
     store = MediaStore(tmp_path, max_bytes=1000)
 
-    relative = await store.save("avatars", "alice", GIF89)
+    relative = await store.save("avatars", "alice", images.GIF, AVATAR, field="avatar")
 
     assert relative.startswith("avatars/alice-")
     assert relative.endswith(".gif")
-    assert (tmp_path / relative).read_bytes() == GIF89
+    assert images.pixels((tmp_path / relative).read_bytes()) == images.pixels(images.GIF)
     assert files_under(tmp_path) == [relative]  # in the folder, and no .part left behind
 
 
 async def test_media_store_save__two_saves_get_distinct_names(tmp_path: Path) -> None:
     store = MediaStore(tmp_path, max_bytes=1000)
 
-    first = await store.save("avatars", "alice", PNG)
-    second = await store.save("avatars", "alice", PNG)
+    first = await store.save("avatars", "alice", images.png(), AVATAR, field="avatar")
+    second = await store.save("avatars", "alice", images.png(), AVATAR, field="avatar")
 
     assert first != second
     assert files_under(tmp_path) == sorted([first, second])
@@ -93,14 +95,14 @@ async def test_media_store_save__rejected_data_writes_nothing(tmp_path: Path) ->
     store = MediaStore(tmp_path, max_bytes=1000)
 
     with pytest.raises(ValidationError):
-        await store.save("avatars", "alice", b"<svg/>")
+        await store.save("avatars", "alice", b"<svg/>", AVATAR, field="avatar")
 
     assert files_under(tmp_path) == []
 
 
 async def test_media_store_remove__deletes_file(tmp_path: Path) -> None:
     store = MediaStore(tmp_path, max_bytes=1000)
-    relative = await store.save("headers", "bob", JPEG)
+    relative = await store.save("headers", "bob", images.JPEG, HEADER, field="header")
 
     await store.remove(relative)
 
@@ -109,7 +111,7 @@ async def test_media_store_remove__deletes_file(tmp_path: Path) -> None:
 
 async def test_media_store_remove__none_and_missing_are_tolerated(tmp_path: Path) -> None:
     store = MediaStore(tmp_path, max_bytes=1000)
-    kept = await store.save("avatars", "carol", PNG)
+    kept = await store.save("avatars", "carol", images.png(), AVATAR, field="avatar")
 
     await store.remove(None)
     await store.remove("")
