@@ -251,3 +251,57 @@ async def test_undo_of_someone_elses_activity_is_refused(network: Network) -> No
     await world.send(world.m, forged)
     assert await world.reactions() == [(BOB, "", mine)]
     assert "cannot undo" in (await world.errors())["https://m.test/undo/5"]
+
+
+# -- the same class outside groups: a signer acts only on what is its own -------------------
+# (These paths were already safe; kept as regression guards with the Undo check above.)
+
+
+async def test_signer_cannot_update_delete_or_accept_for_someone_else(network: Network) -> None:
+    world = await _world(network)
+    a = world.a
+    alice = (await a.services.accounts.list_users())[0].account
+    gina = await a.services.remote_accounts.resolve_url(GINA)
+    follow = await a.services.follows.follow_account(alice, gina.id)
+    await world.network.drain()
+    assert follow.state == "pending"
+    mallory = "https://m.test/users/mallory"
+    await world.send(
+        world.m,
+        {
+            "id": "https://m.test/update/1",
+            "type": "Update",
+            "actor": mallory,
+            "object": {**person(GINA, "gina"), "name": "pwned"},
+        },
+    )
+    await world.send(
+        world.m,
+        {
+            "id": "https://m.test/update/2",
+            "type": "Update",
+            "actor": mallory,
+            "object": {"id": NOTE, "type": "Page", "attributedTo": GINA, "content": "pwned"},
+        },
+    )
+    await world.send(
+        world.m,
+        {"id": "https://m.test/delete/1", "type": "Delete", "actor": mallory, "object": NOTE},
+    )
+    await world.send(
+        world.m,
+        {
+            "id": "https://m.test/accept/1",
+            "type": "Accept",
+            "actor": mallory,
+            "object": {"type": "Follow", "actor": alice.uri, "object": GINA},
+        },
+    )
+    async with a.services.db.begin() as session:
+        post = await session.scalar(select(Post).where(Post.uri == NOTE))
+        state = await session.scalar(select(Follow.state).where(Follow.id == follow.id))
+        name = await session.scalar(select(Account.display_name).where(Account.uri == GINA))
+    assert post is not None
+    assert "pwned" not in post.content_html
+    assert state == "pending"
+    assert name != "pwned"
