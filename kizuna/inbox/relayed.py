@@ -12,8 +12,10 @@ claim. Every kind a group may relay rests on one of these, and on nothing else:
 - Like, EmojiReact, Undo(Like/EmojiReact): they act as their actor, so the actor must be
   vouched for (`vouched`): on the group's own host (the group speaks for its server's
   accounts, as a signature does for its sender), or the activity, fetched from its id, is
-  served by its actor's host and says the same. A Lemmy-style community on lemmy.ml relays
-  votes from lemmy.world that way; a forged vote of someone else's is refused.
+  served by its actor's host and says the same. Lemmy serves its activities at their ids
+  (/activities/like/…, apub get_activity), so a lemmy.world vote relayed by a lemmy.ml
+  community is fetched from lemmy.world; a forged one is refused. (Lemmy itself believes
+  the community; we do not let a group speak for another server's accounts.)
 - Anything else (Follow, Flag, Accept, …) is not acted on when relayed.
 
 Never for our own accounts: what they do we know first hand. Their own activities coming
