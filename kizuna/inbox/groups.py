@@ -257,7 +257,9 @@ class GroupInbox:
         inner_type = activity_type(inner) if isinstance(inner, dict) else None
         if inner_type == "Block" and isinstance(inner, dict):
             await self._banned(session, group, inner, banned=False)
-        elif inner_type in ("Like", "EmojiReact"):
+        elif inner_type in ("Like", "EmojiReact") and isinstance(inner, dict):
+            if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is None:
+                return  # nothing of it here: no origin fetch
             # Acts as its actor: vouched for, and undoing only what that actor did.
             undo = await self.relayed.vouched(group, undo)
             actor, inner = get_id(undo.get("actor")) or "", undo.get("object")
@@ -272,6 +274,8 @@ class GroupInbox:
     ) -> None:
         if await self._in_group(session, group, get_id(inner.get("object")) or "") is None:
             return  # checked first: no origin fetch for what is not ours to apply anyway
+        if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is not None:
+            return  # had it already (the liker's server sent it to us too): nothing to fetch
         like = parse_activity(await self.relayed.vouched(group, inner))
         if not isinstance(like, Like | EmojiReact):
             raise InvalidActivityError(f"{group.uri} relayed a broken {activity_type(inner)}")
