@@ -1,13 +1,17 @@
 """Public keys of remote actors: memory, then database, then a (signed) fetch.
 
 The steady state is a dictionary hit: verifying a request costs one hash and one signature
-check. Fetches are rate-limited per keyId (once a minute) so a flood of bad signatures cannot
-make us hammer a server, and concurrent requests for the same key share one fetch.
+check. An unknown keyId is fetched at most once a minute. A cached key that fails a check is
+refetched at once, as Mastodon's SignatureVerification#actor_refresh_key! does, so a peer
+that rotated its key is not refused meanwhile; but only when that key (and any key of its
+owner) was fetched more than REFRESH_AFTER ago, so a flood of bad signatures costs the peer
+at most one fetch per REFRESH_AFTER. Concurrent requests for the same key share one fetch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,7 +29,8 @@ from kizuna.storage import repo
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account
 
-REFETCH_INTERVAL = 60.0
+REFETCH_INTERVAL = 60.0  # an unknown key is not fetched again sooner
+REFRESH_AFTER = 5.0  # a failing cached key at least this old is refetched at once
 MEMORY_SIZE = 10_000
 
 
@@ -70,7 +75,8 @@ class KeyRing:
         self.remote_accounts = remote_accounts
         self.monotonic = monotonic
         self._memory: OrderedDict[str, PublicKey] = OrderedDict()
-        self._fetched_at: dict[str, float] = {}
+        self._fetched_at: dict[str, float] = {}  # keyId → last fetch started
+        self._refreshed_at: dict[str, float] = {}  # key owner → last refresh started
         self._inflight: dict[str, asyncio.Task[PublicKey]] = {}
 
     def _remember(self, key: PublicKey) -> PublicKey:
@@ -95,23 +101,49 @@ class KeyRing:
                     key=self._remember(key_from_account(account, key_id)), cached=True
                 )
             except SignatureError:
-                pass  # not among the keys we have: the actor may have added it, fetch
+                # Not among the keys we have: the actor may have added it. Limited per actor,
+                # so made-up keyIds (…#k1, …#k2) cannot make us fetch its document each time.
+                fresh = await self._refetch(key_id, account.uri)
+                if fresh is None:
+                    raise SignatureError(
+                        f"{account.uri} was fetched less than {REFRESH_AFTER:g} s ago"
+                    ) from None
+                return ResolvedKey(key=fresh, cached=False)
         return ResolvedKey(key=await self._fetch(key_id), cached=False)
 
     async def refresh(self, key_id: str) -> PublicKey | None:
-        """A fresh copy after a failed check (key rotation); None if fetched within a minute."""
-        last = self._fetched_at.get(key_id)
-        if last is not None and self.monotonic() - last < REFETCH_INTERVAL:
-            return None
-        return await self._fetch(key_id)
+        """A fresh copy after a failed check (key rotation); None when this key or another
+        key of its owner was fetched less than REFRESH_AFTER ago."""
+        cached = self._memory.get(key_id)
+        return await self._refetch(key_id, cached.owner if cached is not None else None)
 
-    async def _fetch(self, key_id: str) -> PublicKey:
+    async def _refetch(self, key_id: str, owner: str | None) -> PublicKey | None:
+        """Fetch `key_id` again unless it, or any key of `owner`, was fetched less than
+        REFRESH_AFTER ago (then None). A fetch already under way is shared: requests signed
+        with the new key wait for it rather than fail."""
+        task = self._inflight.get(key_id)
+        if task is not None:
+            return await asyncio.shield(task)
+        now = self.monotonic()
+        last = max(
+            self._fetched_at.get(key_id, -math.inf),
+            self._refreshed_at.get(owner, -math.inf) if owner else -math.inf,
+        )
+        if now - last < REFRESH_AFTER:
+            return None
+        if owner:
+            self._refreshed_at[owner] = now
+            _prune(self._refreshed_at, now - REFRESH_AFTER)
+        return await self._fetch(key_id, interval=REFRESH_AFTER)
+
+    async def _fetch(self, key_id: str, interval: float = REFETCH_INTERVAL) -> PublicKey:
         task = self._inflight.get(key_id)
         if task is None:
             last = self._fetched_at.get(key_id)
-            if last is not None and self.monotonic() - last < REFETCH_INTERVAL:
-                raise SignatureError(f"key {key_id} was fetched less than a minute ago")
+            if last is not None and self.monotonic() - last < interval:
+                raise SignatureError(f"key {key_id} was fetched less than {interval:g} s ago")
             self._fetched_at[key_id] = self.monotonic()
+            _prune(self._fetched_at, self.monotonic() - REFETCH_INTERVAL)
             task = asyncio.ensure_future(self._fetch_now(key_id))
             self._inflight[key_id] = task
             task.add_done_callback(lambda done: self._settled(key_id, done))
@@ -131,3 +163,11 @@ class KeyRing:
 
     def forget(self, key_id: str) -> None:
         self._memory.pop(key_id, None)
+
+
+def _prune(times: dict[str, float], before: float) -> None:
+    """Past MEMORY_SIZE entries, forget the times that no longer limit anything (made-up
+    keyIds must not grow memory without bound)."""
+    if len(times) > MEMORY_SIZE:
+        for name in [n for n, t in times.items() if t < before]:
+            del times[name]

@@ -9,7 +9,8 @@ From theirs: an Announce by a Group wraps an activity its members did. The group
 the Announce, not the inner activity, so the inner object is taken as is only when it
 lives on the group's own host; anything else is fetched from its origin and must match
 what was embedded. The object must belong to the group, and someone here must have joined
-it: anything else is refused and nothing is stored.
+it: anything else is refused and nothing is stored. Whose word each relayed kind rests on
+(never our own accounts'): kizuna/inbox/relayed.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kizuna.activitypub.errors import IdentityMismatchError, InvalidActivityErro
 from kizuna.activitypub.objects import (
     NOTE_TYPES,
     Announce,
+    EmojiReact,
     Like,
     RemoteNote,
     activity_type,
@@ -32,6 +34,7 @@ from kizuna.activitypub.objects import (
 from kizuna.activitypub.vocab import JsonObject, get_id
 from kizuna.errors import PermissionDeniedError
 from kizuna.inbox.notes import NoteStore, host, parse_time
+from kizuna.inbox.relayed import RelayedActivities
 from kizuna.outbox import groups
 from kizuna.outbox.sender import Outbox
 from kizuna.services.community_moderation import remove_from_community
@@ -42,7 +45,7 @@ from kizuna.storage.models import Account, CommunityBan, Post
 
 logger = logging.getLogger(__name__)
 
-LikeHandler = Callable[[Session, Account, Like], Awaitable[None]]
+LikeHandler = Callable[[Session, Account, Like | EmojiReact], Awaitable[None]]
 
 
 def addressed(note: RemoteNote) -> list[str]:
@@ -73,6 +76,7 @@ class GroupInbox:
         self.outbox = outbox
         self.notes = notes
         self.clock = clock
+        self.relayed = RelayedActivities(notes.client, outbox.config)
 
     # --- posts into communities --------------------------------------------------------
 
@@ -128,7 +132,7 @@ class GroupInbox:
         kind = activity_type(inner) if inner is not None else None
         # New content only for communities someone here joined; removals, bans and unbans
         # touch only what we already hold (a banned member is no longer a member).
-        if kind in (None, "Create", "Update", "Like", *NOTE_TYPES) and not (
+        if kind in (None, "Create", "Update", "Like", "EmojiReact", *NOTE_TYPES) and not (
             await communities.has_local_member(session, group.id)
         ):
             raise PermissionDeniedError(f"nobody here joined {group.uri}; announce not wanted")
@@ -139,6 +143,8 @@ class GroupInbox:
         actor = get_id(inner.get("actor"))
         if actor is None:
             raise InvalidActivityError("announced activity has no actor")
+        if self.relayed.echoed(group, inner):
+            return  # one of our own accounts' activities coming back: we hold the original
         match kind:
             case "Create" | "Update":
                 act = parse_object_activity(inner)
@@ -155,11 +161,9 @@ class GroupInbox:
             case "Block":
                 await self._banned(session, group, inner, banned=True)
             case "Undo":
-                await self._undone(session, group, actor, inner)
-            case "Like":
-                like = parse_activity(inner)
-                if isinstance(like, Like):
-                    await self._liked(session, group, actor, like, on_like)
+                await self._undone(session, group, inner)
+            case "Like" | "EmojiReact":
+                await self._liked(session, group, inner, on_like)
             case "Add" | "Remove":
                 await self._pinned(session, group, inner, pinned=kind == "Add")
             case _:
@@ -248,28 +252,34 @@ class GroupInbox:
         else:
             await communities.remove_ban(session, group.id, target.id)
 
-    async def _undone(
-        self,
-        session: Session,
-        group: Account,
-        actor: str,
-        undo: JsonObject,
-    ) -> None:
+    async def _undone(self, session: Session, group: Account, undo: JsonObject) -> None:
         inner = undo.get("object")
         inner_type = activity_type(inner) if isinstance(inner, dict) else None
         if inner_type == "Block" and isinstance(inner, dict):
             await self._banned(session, group, inner, banned=False)
         elif inner_type in ("Like", "EmojiReact") and isinstance(inner, dict):
+            if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is None:
+                return  # nothing of it here: no origin fetch
+            # Acts as its actor: vouched for, and undoing only what that actor did.
+            undo = await self.relayed.vouched(group, undo)
+            actor, inner = get_id(undo.get("actor")) or "", undo.get("object")
+            if isinstance(inner, dict) and get_id(inner.get("actor")) not in (actor, None):
+                raise IdentityMismatchError(f"{actor} cannot undo what someone else did")
             liker = await repo.get_account_by_uri(session, actor)
             if liker is not None:
-                await interactions.undo_reaction(session, get_id(inner.get("id")) or "", liker.id)
+                await interactions.undo_reaction(session, get_id(inner) or "", liker.id)
 
     async def _liked(
-        self, session: Session, group: Account, actor: str, like: Like, on_like: LikeHandler
+        self, session: Session, group: Account, inner: JsonObject, on_like: LikeHandler
     ) -> None:
-        if await self._in_group(session, group, like.object_id) is None:
-            return
-        liker = await self.notes.author(session, actor)
+        if await self._in_group(session, group, get_id(inner.get("object")) or "") is None:
+            return  # checked first: no origin fetch for what is not ours to apply anyway
+        if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is not None:
+            return  # had it already (the liker's server sent it to us too): nothing to fetch
+        like = parse_activity(await self.relayed.vouched(group, inner))
+        if not isinstance(like, Like | EmojiReact):
+            raise InvalidActivityError(f"{group.uri} relayed a broken {activity_type(inner)}")
+        liker = await self.notes.author(session, like.actor)
         await on_like(session, liker, like)
 
     async def _pinned(

@@ -12,7 +12,12 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import ApError, DomainRefusedError, PeerUnavailableError
+from kizuna.activitypub.errors import (
+    ApError,
+    DomainRefusedError,
+    IdentityMismatchError,
+    PeerUnavailableError,
+)
 from kizuna.activitypub.objects import (
     Announce,
     Block,
@@ -28,6 +33,7 @@ from kizuna.activitypub.objects import (
     parse_activity,
     parse_note,
 )
+from kizuna.activitypub.vocab import get_id
 from kizuna.config import Config
 from kizuna.errors import KizunaError
 from kizuna.federation.loop import run_until_stopped
@@ -212,6 +218,10 @@ class InboxProcessor:
             await session.delete(follow)
 
     async def handle_undo(self, session: Session, actor: Account, undo: Undo) -> None:
+        undone_by = get_id(undo.object.get("actor")) if undo.object is not None else None
+        if undone_by not in (actor.uri, None):
+            # Each branch below also undoes only what `actor` did; this says so out loud.
+            raise IdentityMismatchError(f"{actor.uri} cannot undo what {undone_by} did")
         if undo.object_type == "Follow":
             follow = await repo.get_follow_by_uri(session, undo.object_id or "")
             if follow is None and undo.object is not None:
