@@ -190,14 +190,7 @@ class InboxProcessor:
                     created_at=self.clock(),
                 ),
             )
-            await interactions.notify(
-                session,
-                account_id=target.id,
-                kind="follow" if existing.state == "accepted" else "follow_request",
-                from_account_id=actor.id,
-                post_id=None,
-                now=self.clock(),
-            )
+            await interactions.notify_new_follow(session, existing, target, now=self.clock())
         else:
             existing.uri = follow.id
         if existing.state == "accepted":

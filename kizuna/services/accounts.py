@@ -320,7 +320,8 @@ class AccountService:
         return name, password
 
     async def set_password(self, username: str, password: str) -> str:
-        """Returns the user name as stored."""
+        """An admin's reset (the CLI): every session of the user ends, as after a
+        compromise. Returns the user name as stored."""
         validate_password(password)
         encoded = await asyncio.to_thread(hash_password, password)
         async with self.db.begin() as session:
@@ -328,7 +329,31 @@ class AccountService:
             if user is None:
                 raise NotFoundError(f"no local user named {username!r}")
             user.password_hash = encoded
+            await repo.delete_user_sessions(session, user.id)
             return user.account.username
+
+    async def change_password(
+        self, user_id: int, current: str, new: str, *, keep_session: str
+    ) -> None:
+        """The user's own change: the current password first. Their other sessions end and
+        the one making the change (token `keep_session`) stays, as Mastodon does."""
+        async with self.db.begin() as session:
+            user = await repo.get_user(session, user_id)
+        if user is None:
+            raise NotFoundError("no such user")
+        verified = user.password_hash
+        if not await asyncio.to_thread(verify_password, current, verified):
+            raise ValidationError("your current password is wrong", field="current_password")
+        validate_password(new)
+        encoded = await asyncio.to_thread(hash_password, new)
+        async with self.db.begin() as session:
+            user = await repo.get_user(session, user_id)
+            if user is None:
+                raise NotFoundError("no such user")
+            if user.password_hash != verified:  # changed meanwhile: what was checked is stale
+                raise ValidationError("your password was just changed elsewhere; try again")
+            user.password_hash = encoded
+            await repo.delete_user_sessions(session, user_id, keep=session_id_for(keep_session))
 
     async def list_users(self) -> list[User]:
         async with self.db.begin() as session:

@@ -9,7 +9,7 @@ from kizuna.activitypub.activities import follow_json
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.outbox.sender import Outbox
 from kizuna.services.accounts import utcnow
-from kizuna.storage import blocks, repo
+from kizuna.storage import blocks, interactions, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
@@ -55,9 +55,11 @@ class FollowService:
             )
             if not target.is_local:
                 await self.outbox.send_follow(session, follow, follower, target)
-            follow = await repo.add_follow(session, follow)
+            added = await repo.add_follow(session, follow)
+            if added is follow:  # not a twin of a concurrent follow, already told
+                await interactions.notify_new_follow(session, follow, target, now=self.clock())
         self.outbox.wake()
-        return follow
+        return added
 
     async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
         async with self.db.begin() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from kizuna.storage.blocks import notification_filter, notification_unwanted
-from kizuna.storage.models import Account, Notification, Post, Reaction
+from kizuna.storage.models import Account, Follow, Notification, Post, Reaction
 from kizuna.storage.repo import POST_LOADS
 
 
@@ -209,6 +209,25 @@ async def undo_reaction(session: AsyncSession, uri: str, account_id: int) -> Rea
 
 async def delete_reaction(session: AsyncSession, reaction_id: int) -> None:
     await session.execute(delete(Reaction).where(Reaction.id == reaction_id))
+
+
+async def notify_new_follow(
+    session: AsyncSession, follow: Follow, target: Account, *, now: datetime
+) -> None:
+    """A new follow tells its local target: "followed you", or "asked to follow you" while it
+    waits for approval. The one place for it, whether the follower is local or remote. A
+    community's joins are not: nobody reads a Group's notifications (its moderators see
+    pending joins on the moderation page)."""
+    if not target.is_local or target.actor_type == "Group":
+        return
+    await notify(
+        session,
+        account_id=follow.target_account_id,
+        kind="follow" if follow.state == "accepted" else "follow_request",
+        from_account_id=follow.account_id,
+        post_id=None,
+        now=now,
+    )
 
 
 async def notify_new_post(

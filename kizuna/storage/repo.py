@@ -192,6 +192,16 @@ async def delete_login_session(session: AsyncSession, session_id: str) -> None:
     await session.execute(delete(LoginSession).where(LoginSession.id == session_id))
 
 
+async def delete_user_sessions(
+    session: AsyncSession, user_id: int, *, keep: str | None = None
+) -> None:
+    """Every log-in of `user_id` ends, except the session `keep` (an id) if given."""
+    stmt = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(LoginSession.id != keep)
+    await session.execute(stmt)
+
+
 async def delete_expired_sessions(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
 

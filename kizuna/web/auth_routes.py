@@ -5,23 +5,20 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.errors import ConflictError, PermissionDeniedError, ValidationError
+from kizuna.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from kizuna.services.settings import Registrations
-from kizuna.web.context import current_user, see_other, services
+from kizuna.web.context import current_user, require_user, see_other, services
 from kizuna.web.forms import form_text
 from kizuna.web.middleware import SESSION_COOKIE
-from kizuna.web.rate_limits import check_ip
+from kizuna.web.rate_limits import check, check_ip
+from kizuna.web.redirects import safe_redirect
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
 
 
-def _safe_next(value: str) -> str:
-    # Only same-site paths: an open redirect would let a phishing link borrow our domain.
-    return value if value.startswith("/") and not value.startswith(("//", "/\\")) else "/"
-
-
 def _login_response(request: web.Request, token: str, next_path: str) -> web.Response:
-    response = see_other(_safe_next(next_path))
+    response = see_other(safe_redirect(next_path))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -73,7 +70,7 @@ async def get_login(request: web.Request) -> web.Response:
     mode = await services(request).settings.registrations()
     context: dict[str, object] = {
         "error": None,
-        "next": _safe_next(request.query.get("next", "/")),
+        "next": safe_redirect(request.query.get("next", "/")),
         "form": {},
         "signup_open": mode is not Registrations.CLOSED,
     }
@@ -88,7 +85,7 @@ async def post_login(request: web.Request) -> web.Response:
     svc = services(request)
     form = await request.post()
     username = form_text(form, "username", 64).strip()
-    next_path = _safe_next(form_text(form, "next", 2000))
+    next_path = safe_redirect(form_text(form, "next", 2000))
     try:
         user = await svc.accounts.authenticate(username, form_text(form, "password", 256))
         if user.account.suspended_at is not None:  # sessions were revoked at suspension
@@ -116,3 +113,39 @@ async def post_logout(request: web.Request) -> web.Response:
     response = see_other("/")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _password_page(request: web.Request, error: str | None = None) -> web.Response:
+    # The same length rule as sign-up; nothing typed is shown again: these are secrets.
+    context = {"error": error, "min_password": MIN_PASSWORD, "max_password": MAX_PASSWORD}
+    return render(request, "settings_password.html", context, status=422 if error else 200)
+
+
+@routes.get("/settings/password")
+async def get_settings_password(request: web.Request) -> web.Response:
+    require_user(request)
+    return _password_page(request)
+
+
+@routes.post("/settings/password")
+async def post_settings_password(request: web.Request) -> web.Response:
+    user = require_user(request)
+    # Counted like log-ins, per address and per account: whoever holds a stolen session
+    # cookie must not get a faster way to guess the password than the log-in form.
+    for limited in (check_ip(request, "login"), check(request, "login", f"user:{user.id}")):
+        if limited is not None:
+            return limited
+    form = await request.post()
+    new = form_text(form, "new_password", 256)
+    try:
+        if new != form_text(form, "new_password_confirm", 256):
+            raise ValidationError("the two new passwords differ", field="new_password_confirm")
+        await services(request).accounts.change_password(
+            user.id,
+            form_text(form, "current_password", 256),
+            new,
+            keep_session=request.cookies.get(SESSION_COOKIE, ""),
+        )
+    except ValidationError as exc:
+        return _password_page(request, str(exc))
+    raise web.HTTPSeeOther("/settings/password?saved=1")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from aiohttp import web
 
 from kizuna.services.container import Services
 from kizuna.storage.models import User
+from kizuna.web.redirects import local_path
 
 services_key = web.AppKey("services", Services)
 jinja_key = web.AppKey("jinja", jinja2.Environment)
@@ -30,7 +31,8 @@ def current_user(request: web.Request) -> User | None:
 def require_user(request: web.Request) -> User:
     user: User | None = request.get(user_key)
     if user is None:
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path_qs}")
+        # Encoded whole: a query of its own (&…) must come back in `next`, not beside it.
+        raise web.HTTPSeeOther(f"/login?next={quote(request.rel_url.raw_path_qs, safe='/')}")
     return user
 
 
@@ -64,14 +66,11 @@ def see_other(location: str) -> web.Response:
 
 def back_to(request: web.Request, fallback: str, *, not_under: tuple[str, ...] = ()) -> str:
     """The page a form was on (from Referer) if it is one of ours, else `fallback`: never an
-    open redirect ("//host/…" would leave the site)."""
+    open redirect (the path passes the same check as a log-in's `next`)."""
     back = urlsplit(request.headers.get("Referer", ""))
-    path = back.path
-    if (
-        back.netloc == request.host
-        and path.startswith("/")
-        and not path.startswith("//")
-        and not (not_under and path.startswith(not_under))
-    ):
-        return path + (f"?{back.query}" if back.query else "")
-    return fallback
+    if back.netloc != request.host:
+        return fallback
+    path = local_path(back.path + (f"?{back.query}" if back.query else ""))
+    if path is None or (not_under and path.startswith(not_under)):
+        return fallback
+    return path

@@ -259,8 +259,7 @@ async def post_admin_blocklist_action(request: web.Request) -> web.Response:
 async def get_about(request: web.Request) -> web.Response:
     svc = services(request)
     context = {
-        "site_name": await svc.settings.site_name(svc.config.domain),
-        "site_description": await svc.settings.site_description(),
+        "site": await svc.settings.site(),
         "blocks": await svc.domain_policy.public_list(signed_in=current_user(request) is not None),
         "public_csv": await svc.domain_policy.visibility() == "everyone",
         "severities": {"suspend": "Suspended", "silence": "Limited"},

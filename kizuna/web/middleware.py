@@ -26,6 +26,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Server-to-server endpoints (the inboxes) authenticate by HTTP signature, not by cookie.
 # Only inboxes: /c/SLUG/... also holds the community pages' own forms.
 CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/", "/actor/")
+# Mastodon's client API (for apps holding an OAuth bearer token), not forms.
+CLIENT_API_PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/")
 
 JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
 
@@ -83,10 +85,25 @@ def _is_inbox(path: str) -> bool:
     return path.startswith(CSRF_EXEMPT_PREFIXES) and path.endswith("/inbox")
 
 
+def _needs_csrf_token(request: web.Request) -> bool:
+    """Decided per route: a matched route that changes state, unless nothing a browser sends
+    by itself (the session cookie) authenticates it. Log-in and sign-up forms count (a
+    forged log-in is an attack too); an unmatched path or method gets its own 404/405,
+    as Mastodon-API clients probing /api/v1/… expect."""
+    if request.method not in UNSAFE_METHODS:
+        return False
+    if request.match_info.http_exception is not None:
+        return False  # no such route: nothing to protect
+    if _is_inbox(request.path):
+        return False  # server-to-server: signed, and never gets a cookie
+    # The client API authenticates by bearer token; with our session cookie it is a form.
+    return not request.path.startswith(CLIENT_API_PREFIXES) or SESSION_COOKIE in request.cookies
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if _is_inbox(request.path) and request.method != "GET":
-        return await handler(request)  # server-to-server: signed, and never gets a cookie
+        return await handler(request)  # no cookie to hand out either
     secret = request.app[secret_key]
     cookie = request.cookies.get(CSRF_COOKIE)
     new_cookie = None
@@ -94,7 +111,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         cookie = new_cookie = secrets.token_urlsafe(32)
     expected = csrf_token_for(secret, cookie)
     request[csrf_key] = expected
-    if request.method in UNSAFE_METHODS:
+    if _needs_csrf_token(request):
         sent = request.headers.get("X-CSRF-Token")
         if sent is None:
             form = await request.post()
