@@ -149,8 +149,10 @@ def reaction_json(
     emoji: str,
     tag: EmojiTag | None = None,
 ) -> JsonObject:
-    """The activity for one reaction ("" = a plain like) in `dialect`."""
-    if emoji == "":
+    """The activity for one reaction ("" = a plain like) in `dialect`. Like-only servers
+    (Mastodon, GoToSocial, unknown software) get a plain favourite whatever the emoji: the
+    emoji is for servers known to read it."""
+    if emoji == "" or dialect is Dialect.LIKE_ONLY:
         return {
             "@context": AS_CONTEXT,
             "id": id,
