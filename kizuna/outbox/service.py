@@ -284,7 +284,8 @@ class PublishingService:
         }
 
     async def emoji_reactions(self, username: str, post_id: int) -> JsonObject:
-        """FEP-c0e0: the reactions themselves (the first REACTIONS_PAGE), Misskey-shaped."""
+        """FEP-c0e0: the reactions themselves (the first REACTIONS_PAGE), each as the type
+        it came in: Akkoma's `EmojiReact` stays one, the rest are Misskey-shaped `Like`s."""
         async with self.db.begin() as session:
             post = await self._public_post(session, username, post_id)
             given = await reactions.for_post(session, post.id, limit=REACTIONS_PAGE)
@@ -296,7 +297,7 @@ class PublishingService:
         note_id = status_url(self.config.base_url, post.account.username, post.id)
         items = [
             reaction_json(
-                Dialect.KIZUNA,
+                Dialect.AKKOMA if r.activity_type == "EmojiReact" else Dialect.KIZUNA,
                 id=r.uri or f"{note_id}#reactions/{r.id}",
                 actor=actors[r.account_id].uri,
                 object_id=note_id,
