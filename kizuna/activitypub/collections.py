@@ -13,7 +13,18 @@ from typing import Any
 from kizuna.activitypub.context import AS_CONTEXT
 from kizuna.activitypub.vocab import JsonObject
 
-__all__ = ["ordered_collection_json", "ordered_collection_page_json"]
+__all__ = ["collection_json", "ordered_collection_json", "ordered_collection_page_json"]
+
+
+def collection_json(*, id: str, items: Sequence[Any]) -> JsonObject:
+    """An unordered `Collection` with its items inline (Mastodon's featured tags)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": id,
+        "type": "Collection",
+        "totalItems": len(items),
+        "items": list(items),
+    }
 
 
 def ordered_collection_json(

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kizuna.activitypub.actors import Image, LocalActor, ProfileField, actor_json
-from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
+from kizuna.activitypub.collections import (
+    collection_json,
+    ordered_collection_json,
+    ordered_collection_page_json,
+)
 from kizuna.activitypub.context import AS_CONTEXT
 from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
@@ -216,6 +220,20 @@ class PublishingService:
     ) -> JsonObject:
         """`which` is "followers" or "following"; pages hold actor ids, newest first."""
         account = await self._local_account(username, group=group)
+        return await self._follow_collection(account, which, page=page)
+
+    async def instance_collection(
+        self, account: Account, which: str, *, page: int | None
+    ) -> JsonObject:
+        """The instance actor's outbox (always empty: it posts nothing, as Mastodon's), and
+        its followers and following."""
+        if which == "outbox":
+            return ordered_collection_json(id=self._urls(account).outbox, total_items=0, items=[])
+        return await self._follow_collection(account, which, page=page)
+
+    async def _follow_collection(
+        self, account: Account, which: str, *, page: int | None
+    ) -> JsonObject:
         collection_id = getattr(self._urls(account), which)
         async with self.db.begin() as session:
             if page is None:
@@ -252,6 +270,12 @@ class PublishingService:
             )
         items = [note_json(n, with_context=False) for n in notes]
         return ordered_collection_json(id=featured, total_items=len(items), items=items)
+
+    async def featured_tags(self, username: str, *, group: bool = False) -> JsonObject:
+        """Mastodon's featured hashtags (`Hashtag` items with href and name), a `Collection`
+        as Mastodon serves it; nobody can feature a tag here yet, so it is honestly empty."""
+        account = await self._local_account(username, group=group)
+        return collection_json(id=self._urls(account).featured_tags, items=[])
 
     async def _public_post(self, session: Session, username: str, post_id: int) -> Post:
         account = await self._local_account(username)

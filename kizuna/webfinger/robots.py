@@ -38,6 +38,8 @@ DISALLOWED: Final = (
     "/c/*/moderators",
     "/c/*/collections/",
     "/c/*/inbox",
+    "/c/*/settings",
+    "/c/*/moderation",
     "/nodeinfo/",
 )
 
