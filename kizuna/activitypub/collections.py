@@ -2,7 +2,8 @@
 
 Small collections inline their items (`orderedItems`); large ones point at pages through
 `first`/`last`, each page listing its items, `next`/`prev` and `partOf`. Keys whose value is
-None are left out.
+None are left out. Items inlined without their own `@context` need the collection's to
+define their terms: pass it as `context`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from kizuna.activitypub.vocab import JsonObject
 __all__ = ["collection_json", "ordered_collection_json", "ordered_collection_page_json"]
 
 
-def collection_json(*, id: str, items: Sequence[Any]) -> JsonObject:
+def collection_json(*, id: str, items: Sequence[Any], context: Any = AS_CONTEXT) -> JsonObject:
     """An unordered `Collection` with its items inline (Mastodon's featured tags)."""
     return {
-        "@context": AS_CONTEXT,
+        "@context": context,
         "id": id,
         "type": "Collection",
         "totalItems": len(items),
@@ -34,9 +35,10 @@ def ordered_collection_json(
     first: str | None = None,
     last: str | None = None,
     items: Sequence[Any] | None = None,
+    context: Any = AS_CONTEXT,
 ) -> JsonObject:
     doc: JsonObject = {
-        "@context": AS_CONTEXT,
+        "@context": context,
         "id": id,
         "type": "OrderedCollection",
         "totalItems": total_items,

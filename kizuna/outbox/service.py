@@ -10,7 +10,7 @@ from kizuna.activitypub.collections import (
     ordered_collection_json,
     ordered_collection_page_json,
 )
-from kizuna.activitypub.context import AS_CONTEXT
+from kizuna.activitypub.context import AS_CONTEXT, note_context, reaction_context
 from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.reactions import Dialect, reaction_json
@@ -269,7 +269,9 @@ class PublishingService:
                 session, await communities.pinned_posts(session, account.id)
             )
         items = [note_json(n, with_context=False) for n in notes]
-        return ordered_collection_json(id=featured, total_items=len(items), items=items)
+        return ordered_collection_json(
+            id=featured, total_items=len(items), items=items, context=note_context()
+        )
 
     async def featured_tags(self, username: str, *, group: bool = False) -> JsonObject:
         """Mastodon's featured hashtags (`Hashtag` items with href and name), a `Collection`
@@ -333,7 +335,9 @@ class PublishingService:
         ]
         for item in items:
             item.pop("@context", None)
-        return ordered_collection_json(id=f"{note_id}/reactions", total_items=total, items=items)
+        return ordered_collection_json(
+            id=f"{note_id}/reactions", total_items=total, items=items, context=reaction_context()
+        )
 
     async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]
