@@ -223,8 +223,8 @@ class ReactionService:
         *,
         undo: bool = False,
     ) -> dict[Dialect, JsonObject | None]:
-        """The reaction (or its Undo) in every dialect, for servers other than the post's
-        own: a community's, and our community's members'. None where a dialect may not
+        """The reaction (or its Undo) in every dialect, for our community (when the post is
+        in one) to relay to each member's server in its own. None where a dialect may not
         carry it (instance-only emoji; a reaction a favourite would misrepresent)."""
         build = self._undo if undo else self._activity
         return {
