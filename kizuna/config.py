@@ -57,6 +57,8 @@ class Config:
     live_write_timeout: float = 10.0
     # Behind a reverse proxy: the client IP is X-Forwarded-For's last hop, not the peer address.
     trusted_proxy: bool = False
+    # A file served as /robots.txt instead of the default (webfinger/robots.py).
+    robots_txt: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -158,7 +160,7 @@ def _coerce(name: str, value: Any) -> Any:
         if int(value) > 10**7:
             raise ConfigError(f"{name} out of range: {value}")
         return int(value)
-    if name == "media_dir":
+    if name in ("media_dir", "robots_txt"):
         return Path(str(value))
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, got {value!r}")

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from kizuna.activitypub.context import AS_CONTEXT, actor_context, note_context
+from kizuna.activitypub.context import AS_CONTEXT, actor_context, merge_contexts, note_context
 from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, as_list, get_id, isoformat_z
 
 __all__ = [
@@ -47,7 +47,8 @@ DELETE_CONTEXT: Final[list[Any]] = [
 ]
 
 # Keys of a document that never belong to an embedded copy: the context lives on the outer
-# activity, and an LD signature covers the document it was made for, not the wrapper.
+# activity (merged into its own, so embedded terms still expand), and an LD signature
+# covers the document it was made for, not the wrapper.
 _OUTER_ONLY: Final = ("@context", "signature")
 
 
@@ -75,7 +76,12 @@ def undo_json(
     """
     if not isinstance(object.get("id"), str) or not object.get("type"):
         raise ValueError("undo_json: the undone activity needs an id and a type")
-    doc: JsonObject = {"@context": AS_CONTEXT, "id": id, "type": "Undo", "actor": actor}
+    doc: JsonObject = {
+        "@context": merge_contexts(AS_CONTEXT, object.get("@context")),
+        "id": id,
+        "type": "Undo",
+        "actor": actor,
+    }
     if to is None and object.get("type") == "Announce":
         to = [AS_PUBLIC]
     if to is not None:
@@ -113,7 +119,12 @@ def update_note_json(
     """
     if not isinstance(note.get("id"), str):
         raise ValueError("update_note_json: the note needs an id")
-    doc: JsonObject = {"@context": note_context(), "id": id, "type": "Update", "actor": actor}
+    doc: JsonObject = {
+        "@context": merge_contexts(note_context(), note.get("@context")),
+        "id": id,
+        "type": "Update",
+        "actor": actor,
+    }
     if published is not None:
         doc["published"] = isoformat_z(published)
     elif isinstance(note.get("updated"), str):
@@ -163,7 +174,7 @@ def update_actor_json(*, id: str, actor_doc: JsonObject) -> JsonObject:
     if not isinstance(actor, str) or not actor:
         raise ValueError("update_actor_json: the actor document needs an id")
     return {
-        "@context": actor_context(),
+        "@context": merge_contexts(actor_context(), actor_doc.get("@context")),
         "id": id,
         "type": "Update",
         "actor": actor,

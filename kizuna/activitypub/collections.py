@@ -2,7 +2,8 @@
 
 Small collections inline their items (`orderedItems`); large ones point at pages through
 `first`/`last`, each page listing its items, `next`/`prev` and `partOf`. Keys whose value is
-None are left out.
+None are left out. Items inlined without their own `@context` need the collection's to
+define their terms: pass it as `context`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from typing import Any
 from kizuna.activitypub.context import AS_CONTEXT
 from kizuna.activitypub.vocab import JsonObject
 
-__all__ = ["ordered_collection_json", "ordered_collection_page_json"]
+__all__ = ["collection_json", "ordered_collection_json", "ordered_collection_page_json"]
+
+
+def collection_json(*, id: str, items: Sequence[Any], context: Any = AS_CONTEXT) -> JsonObject:
+    """An unordered `Collection` with its items inline (Mastodon's featured tags)."""
+    return {
+        "@context": context,
+        "id": id,
+        "type": "Collection",
+        "totalItems": len(items),
+        "items": list(items),
+    }
 
 
 def ordered_collection_json(
@@ -23,9 +35,10 @@ def ordered_collection_json(
     first: str | None = None,
     last: str | None = None,
     items: Sequence[Any] | None = None,
+    context: Any = AS_CONTEXT,
 ) -> JsonObject:
     doc: JsonObject = {
-        "@context": AS_CONTEXT,
+        "@context": context,
         "id": id,
         "type": "OrderedCollection",
         "totalItems": total_items,

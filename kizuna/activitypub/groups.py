@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 
-from kizuna.activitypub.context import AS_CONTEXT
+from kizuna.activitypub.context import AS_CONTEXT, merge_contexts
 from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject
 
 __all__ = [
@@ -28,14 +28,17 @@ def group_announce_json(
     *, id: str, group: str, followers: str, object: JsonObject | str
 ) -> JsonObject:
     """Announce by the group; `object` is the embedded activity (or a bare object id, for
-    Mastodon, which does not understand Announce(Create))."""
+    Mastodon, which does not understand Announce(Create)). The embedded activity's context
+    moves to the Announce, so its terms (`sensitive`, `emojiReactions`, …) still expand."""
     embedded: JsonObject | str = (
         object
         if isinstance(object, str)
         else {k: copy.deepcopy(v) for k, v in object.items() if k not in _OUTER_ONLY}
     )
     return {
-        "@context": AS_CONTEXT,
+        "@context": AS_CONTEXT
+        if isinstance(object, str)
+        else merge_contexts(AS_CONTEXT, object.get("@context")),
         "id": id,
         "type": "Announce",
         "actor": group,

@@ -38,6 +38,7 @@ from kizuna.activitypub.vocab import (
 __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_CONTENT_CHARS",
+    "MAX_HASHTAG_CHARS",
     "MAX_TAGS",
     "MAX_URL_CHARS",
     "NOTE_TYPES",
@@ -74,7 +75,8 @@ __all__ = [
 
 MAX_URL_CHARS: Final = 2048
 MAX_CONTENT_CHARS: Final = 100_000
-MAX_TAGS: Final = 500
+MAX_TAGS: Final = 500  # more is a flood: the post is refused
+MAX_HASHTAG_CHARS: Final = 255  # post_tags.tag; a longer hashtag is dropped, the post kept
 MAX_ATTACHMENTS: Final = 20  # more are dropped (RemoteNote.attachments_truncated)
 
 NOTE_TYPES: Final = frozenset({"Note", "Article", "Page", "Question"})
@@ -471,7 +473,7 @@ def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:
     to, cc = _audience(doc.get("to")), _audience(doc.get("cc"))
     attachments, truncated = _attachments(doc.get("attachment"))
     options, multiple = _poll_options(doc) if kind == "Question" else ((), False)
-    url = _link_href(doc.get("url"), "url") or ident
+    url = _link_href(doc.get("url")) or ident
     return RemoteNote(
         id=ident,
         type=kind,
@@ -493,10 +495,7 @@ def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:
         attachments_truncated=truncated,
         language=_language(doc),
         audience=_lenient_url(doc.get("audience"), "audience"),
-        quote=next(
-            filter(None, (_lenient_url(doc.get(k), k) for k in _QUOTE_KEYS)),
-            None,
-        ),
+        quote=next(filter(None, (_droppable_url(doc.get(k)) for k in _QUOTE_KEYS)), None),
         poll_options=options,
         poll_multiple=multiple,
         poll_end=(_str_or_none(doc.get("endTime")) or _str_or_none(doc.get("closed")))
@@ -543,6 +542,16 @@ def _lenient_url(value: Any, what: str) -> str | None:
     return ident if is_http_url(ident) else None
 
 
+def _droppable_url(value: Any) -> str | None:
+    """An optional item's http(s) reference (an attachment, a mention, an emoji icon, the
+    page `url`, a quote), else None: one bad item is dropped and the post kept, as Mastodon
+    skips a bad attachment or tag rather than the status."""
+    ident = get_id(value)
+    if ident is None or len(ident) > MAX_URL_CHARS or not is_http_url(ident):
+        return None
+    return ident
+
+
 def _id_and_actor(doc: JsonObject) -> tuple[str, str]:
     return _url(doc.get("id"), "id"), _url(doc.get("actor"), "actor")
 
@@ -579,7 +588,7 @@ def _typed(items: list[Any], kind: str) -> list[JsonObject]:
 def _mentions(tags: list[Any]) -> tuple[Mention, ...]:
     seen: dict[str, Mention] = {}
     for tag in _typed(tags, "Mention"):
-        href = _lenient_url(tag.get("href"), "mention href")
+        href = _droppable_url(tag.get("href"))
         if href is not None:
             name = tag.get("name")
             seen.setdefault(href, Mention(href=href, name=name if isinstance(name, str) else ""))
@@ -589,7 +598,7 @@ def _mentions(tags: list[Any]) -> tuple[Mention, ...]:
 def _hashtags(tags: list[Any]) -> tuple[str, ...]:
     names = (tag.get("name") for tag in _typed(tags, "Hashtag"))
     normalised = (normalize_hashtag(n.lstrip("#")) for n in names if isinstance(n, str))
-    return tuple(dict.fromkeys(n for n in normalised if n))
+    return tuple(dict.fromkeys(n for n in normalised if n and len(n) <= MAX_HASHTAG_CHARS))
 
 
 def _emojis(tags: list[Any]) -> tuple[CustomEmoji, ...]:
@@ -600,19 +609,20 @@ def _emojis(tags: list[Any]) -> tuple[CustomEmoji, ...]:
         if not _SHORTCODE_RE.fullmatch(shortcode):
             continue
         icon = next((i for i in as_list(tag.get("icon")) if isinstance(i, dict)), None)
-        icon_url = _link_href(icon.get("url"), "emoji icon url") if icon is not None else None
+        icon_url = _link_href(icon.get("url")) if icon is not None else None
         if icon_url is not None:
             found.setdefault(shortcode, CustomEmoji(shortcode=shortcode, icon_url=icon_url))
     return tuple(found.values())
 
 
-def _link_href(value: Any, what: str) -> str | None:
+def _link_href(value: Any) -> str | None:
     """An http(s) URL from a string, a Link ({"href"}), or a list of either; in a list an
-    entry with mediaType text/html wins (PeerTube-style url lists)."""
+    entry with mediaType text/html wins (PeerTube-style url lists). Unusable ones (too long,
+    not http) are skipped."""
     items = as_list(value)
     preferred = [i for i in items if isinstance(i, dict) and i.get("mediaType") == _HTML]
     for item in [*preferred, *items]:
-        href = _lenient_url(item.get("href") if isinstance(item, dict) else item, what)
+        href = _droppable_url(item.get("href") if isinstance(item, dict) else item)
         if href is not None:
             return href
     return None
@@ -635,7 +645,7 @@ def _attachment(item: Any) -> Attachment | None:
         return None
     kind = activity_type(item) or "Document"
     raw_url = item.get("href") if kind == "Link" else item.get("url")
-    url = _link_href(raw_url, "attachment url")
+    url = _link_href(raw_url)
     if url is None:
         return None
     media_type = _str_or_none(item.get("mediaType"))

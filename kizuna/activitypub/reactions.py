@@ -12,14 +12,13 @@ One reaction model inside; outside, a dialect per peer (reference/federation.md 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 import regex  # type: ignore[import-untyped]  # ships neither stubs nor py.typed
 
-from kizuna.activitypub.context import AS_CONTEXT
+from kizuna.activitypub.context import AS_CONTEXT, REACTION_CONTEXT, reaction_context
 from kizuna.activitypub.vocab import JsonObject
 
 __all__ = [
@@ -39,15 +38,8 @@ DEFAULT_NEGATIVE: Final = frozenset(
     {"👎", "😡", "😠", "🤬", "💢", "😤", "🖕", "💩", "😒", "🙄", "💔", "😞", "😢", "😭"}
 )
 
-MISSKEY_CONTEXT: Final[list[object]] = [
-    AS_CONTEXT,
-    {
-        "toot": "http://joinmastodon.org/ns#",
-        "Emoji": "toot:Emoji",
-        "misskey": "https://misskey-hub.net/ns#",
-        "_misskey_reaction": "misskey:_misskey_reaction",
-    },
-]
+# The context of a reaction (Misskey's and LitePub's terms): one name kept for callers.
+MISSKEY_CONTEXT: Final = REACTION_CONTEXT
 
 _SHORTCODE = regex.compile(r":([A-Za-z0-9_+\-]{1,64}):")
 # One user-perceived character that is an emoji: a pictographic base (with its variation
@@ -149,8 +141,10 @@ def reaction_json(
     emoji: str,
     tag: EmojiTag | None = None,
 ) -> JsonObject:
-    """The activity for one reaction ("" = a plain like) in `dialect`."""
-    if emoji == "":
+    """The activity for one reaction ("" = a plain like) in `dialect`. Like-only servers
+    (Mastodon, GoToSocial, unknown software) get a plain favourite whatever the emoji: the
+    emoji is for servers known to read it."""
+    if emoji == "" or dialect is Dialect.LIKE_ONLY:
         return {
             "@context": AS_CONTEXT,
             "id": id,
@@ -160,7 +154,7 @@ def reaction_json(
         }
     kind = "EmojiReact" if dialect is Dialect.AKKOMA else "Like"
     doc: JsonObject = {
-        "@context": copy.deepcopy(MISSKEY_CONTEXT),
+        "@context": reaction_context(),
         "id": id,
         "type": kind,
         "actor": actor,

@@ -55,6 +55,7 @@ class ReactionInbox:
             custom_emoji_id=custom.id if custom else None,
             uri=like.id,
             created_at=self.clock(),
+            activity_type="EmojiReact" if isinstance(like, EmojiReact) else None,
         )
         if not await interactions.add_reaction(session, reaction):
             return

@@ -66,6 +66,26 @@ async def get_instance_actor(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/actor/{which:outbox|followers|following}")
+async def get_instance_collection(request: web.Request) -> web.Response:
+    await require_signature(request)
+    svc = services(request)
+    doc = await svc.publishing.instance_collection(
+        await svc.accounts.instance_actor(),
+        request.match_info["which"],
+        page=_page_number(request),
+    )
+    return activity_response(doc)
+
+
+@routes.get("/users/{username}/collections/tags")
+async def get_featured_tags(request: web.Request) -> web.Response:
+    await require_signature(request)
+    return activity_response(
+        await services(request).publishing.featured_tags(request.match_info["username"])
+    )
+
+
 @routes.get("/users/{username}/outbox")
 async def get_outbox(request: web.Request) -> web.Response:
     await require_signature(request)
@@ -153,6 +173,13 @@ async def get_group_moderators(request: web.Request) -> web.Response:
 async def get_group_featured(request: web.Request) -> web.Response:
     await require_signature(request)
     doc = await services(request).publishing.featured(request.match_info["slug"], group=True)
+    return activity_response(doc)
+
+
+@routes.get("/c/{slug}/collections/tags")
+async def get_group_featured_tags(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.featured_tags(request.match_info["slug"], group=True)
     return activity_response(doc)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import (
@@ -16,6 +16,7 @@ from kizuna.activitypub.activities import (
     update_note_json,
 )
 from kizuna.activitypub.notes import create_json, note_json
+from kizuna.activitypub.reactions import Dialect
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.config import Config
 from kizuna.outbox import groups
@@ -188,11 +189,12 @@ class Outbox:
         post: Post,
         doc: JsonObject | None,
         *,
-        relay: JsonObject | None = None,
+        relay: Mapping[Dialect, JsonObject | None] | None = None,
         delay: timedelta | None = None,
     ) -> None:
         """A reaction (or its Undo) to the post's server and a remote community, in `doc`'s
-        dialect (None: not for them); `relay` is what one of our communities announces."""
+        dialect (None: not for them); `relay` holds it in every dialect, for one of our
+        communities to announce to each member's server in that server's own."""
         if doc is not None:
             targets = [*filter(None, [_shared_inbox_of(post.account)])]
             await self.enqueue(
@@ -203,7 +205,7 @@ class Outbox:
                 delay=delay,
             )
         if relay is not None:
-            await groups.relay(self, session, post, relay)
+            await groups.relay_reaction(self, session, post, relay)
 
     def _announce(self, boost: Post, booster: Account, original: Post) -> JsonObject:
         actor = self.actor_id(booster)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kizuna.activitypub.actors import Image, LocalActor, ProfileField, actor_json
-from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
-from kizuna.activitypub.context import AS_CONTEXT
+from kizuna.activitypub.collections import (
+    collection_json,
+    ordered_collection_json,
+    ordered_collection_page_json,
+)
+from kizuna.activitypub.context import AS_CONTEXT, note_context, reaction_context
 from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.reactions import Dialect, reaction_json
@@ -216,6 +220,20 @@ class PublishingService:
     ) -> JsonObject:
         """`which` is "followers" or "following"; pages hold actor ids, newest first."""
         account = await self._local_account(username, group=group)
+        return await self._follow_collection(account, which, page=page)
+
+    async def instance_collection(
+        self, account: Account, which: str, *, page: int | None
+    ) -> JsonObject:
+        """The instance actor's outbox (always empty: it posts nothing, as Mastodon's), and
+        its followers and following."""
+        if which == "outbox":
+            return ordered_collection_json(id=self._urls(account).outbox, total_items=0, items=[])
+        return await self._follow_collection(account, which, page=page)
+
+    async def _follow_collection(
+        self, account: Account, which: str, *, page: int | None
+    ) -> JsonObject:
         collection_id = getattr(self._urls(account), which)
         async with self.db.begin() as session:
             if page is None:
@@ -251,7 +269,15 @@ class PublishingService:
                 session, await communities.pinned_posts(session, account.id)
             )
         items = [note_json(n, with_context=False) for n in notes]
-        return ordered_collection_json(id=featured, total_items=len(items), items=items)
+        return ordered_collection_json(
+            id=featured, total_items=len(items), items=items, context=note_context()
+        )
+
+    async def featured_tags(self, username: str, *, group: bool = False) -> JsonObject:
+        """Mastodon's featured hashtags (`Hashtag` items with href and name), a `Collection`
+        as Mastodon serves it; nobody can feature a tag here yet, so it is honestly empty."""
+        account = await self._local_account(username, group=group)
+        return collection_json(id=self._urls(account).featured_tags, items=[])
 
     async def _public_post(self, session: Session, username: str, post_id: int) -> Post:
         account = await self._local_account(username)
@@ -284,7 +310,8 @@ class PublishingService:
         }
 
     async def emoji_reactions(self, username: str, post_id: int) -> JsonObject:
-        """FEP-c0e0: the reactions themselves (the first REACTIONS_PAGE), Misskey-shaped."""
+        """FEP-c0e0: the reactions themselves (the first REACTIONS_PAGE), each as the type
+        it came in: Akkoma's `EmojiReact` stays one, the rest are Misskey-shaped `Like`s."""
         async with self.db.begin() as session:
             post = await self._public_post(session, username, post_id)
             given = await reactions.for_post(session, post.id, limit=REACTIONS_PAGE)
@@ -296,7 +323,7 @@ class PublishingService:
         note_id = status_url(self.config.base_url, post.account.username, post.id)
         items = [
             reaction_json(
-                Dialect.KIZUNA,
+                Dialect.AKKOMA if r.activity_type == "EmojiReact" else Dialect.KIZUNA,
                 id=r.uri or f"{note_id}#reactions/{r.id}",
                 actor=actors[r.account_id].uri,
                 object_id=note_id,
@@ -308,7 +335,9 @@ class PublishingService:
         ]
         for item in items:
             item.pop("@context", None)
-        return ordered_collection_json(id=f"{note_id}/reactions", total_items=total, items=items)
+        return ordered_collection_json(
+            id=f"{note_id}/reactions", total_items=total, items=items, context=reaction_context()
+        )
 
     async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]

@@ -23,7 +23,7 @@ from kizuna.outbox.urls import tag_path
 from kizuna.services.accounts import utcnow
 from kizuna.services.community_rules import posting_refusal
 from kizuna.services.custom_emoji import CustomEmojiService
-from kizuna.storage import interactions, queue, repo
+from kizuna.storage import blocks, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Delivery, Post
@@ -166,6 +166,8 @@ class PostService:
                 if account is not None:
                     mention_urls[ref] = account.url or account.uri
                     mentioned.append(account)
+            if parent is not None and await self._mentions_parent_author(session, author, parent):
+                mentioned.append(parent.account)
             post = Post(
                 id=post_id,
                 uri=f"{base}/users/{author.username}/statuses/{post_id}",
@@ -206,6 +208,17 @@ class PostService:
             await self.outbox.send_create(session, post)
         self.outbox.wake()
         return post
+
+    async def _mentions_parent_author(
+        self, session: Session, author: Account, parent: Post
+    ) -> bool:
+        """A reply mentions the author it answers even when not typed (Mastodon's composer
+        puts the mention in; servers notify by Mention and deliver by to/cc): not oneself,
+        not a community or the instance actor, and not across a block either way."""
+        other = parent.account
+        if other.id == author.id or other.actor_type in ("Group", "Application"):
+            return False
+        return not await blocks.blocked_either_way(session, author.id, [other.id])
 
     async def edit(self, post_id: int, author: Account, text: str, *, summary: str = "") -> Post:
         """Change a post's words; followers' servers get an Update with the whole note."""

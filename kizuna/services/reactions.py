@@ -139,11 +139,7 @@ class ReactionService:
                 not dialect.single_slot or self._carrier(mine, customs, dialect) is None
             ):
                 doc = self._activity(dialect, reaction, custom, actor, post)
-            relay = (
-                None
-                if custom is not None and custom.local_only
-                else self._activity(Dialect.KIZUNA, reaction, custom, actor, post)
-            )
+            relay = self._relays(reaction, custom, actor, post)
             await self.outbox.send_reaction(session, account, post, doc, relay=relay)
         self.outbox.wake()
 
@@ -179,11 +175,7 @@ class ReactionService:
                     await self.outbox.send_reaction(
                         session, account, post, shown, delay=SUCCESSOR_DELAY
                     )
-            relay = (
-                None
-                if custom is not None and custom.local_only
-                else self._undo(Dialect.KIZUNA, reaction, custom, actor, post)
-            )
+            relay = self._relays(reaction, custom, actor, post, undo=True)
             await self.outbox.send_reaction(session, account, post, None, relay=relay)
         self.outbox.wake()
 
@@ -221,6 +213,26 @@ class ReactionService:
             emoji=reaction.emoji,
             tag=self.tag_for(custom) if custom is not None else None,
         )
+
+    def _relays(
+        self,
+        reaction: Reaction,
+        custom: CustomEmoji | None,
+        actor: str,
+        post: Post,
+        *,
+        undo: bool = False,
+    ) -> dict[Dialect, JsonObject | None]:
+        """The reaction (or its Undo) in every dialect, for our community (when the post is
+        in one) to relay to each member's server in its own. None where a dialect may not
+        carry it (instance-only emoji; a reaction a favourite would misrepresent)."""
+        build = self._undo if undo else self._activity
+        return {
+            dialect: build(dialect, reaction, custom, actor, post)
+            if _sendable(reaction, custom, dialect)
+            else None
+            for dialect in Dialect
+        }
 
     def _undo(
         self,

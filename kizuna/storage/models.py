@@ -354,6 +354,8 @@ class Reaction(Base):
     # The Like activity's id, to match its Undo (ours or a peer's).
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
+    # A peer's reaction: the type it came in as ("EmojiReact"); None: a Like (and ours).
+    activity_type: Mapped[str | None] = mapped_column(String(16))
 
     custom_emoji: Mapped[CustomEmoji | None] = relationship(lazy="raise")
 

@@ -464,6 +464,15 @@ async def get_peer(session: AsyncSession, domain: str) -> PeerDomain | None:
     return await session.get(PeerDomain, domain)
 
 
+async def peer_software(session: AsyncSession, domains: Iterable[str]) -> dict[str, str | None]:
+    """NodeInfo software.name of each domain we know it for (one query)."""
+    wanted = list(set(domains))
+    if not wanted:
+        return {}
+    stmt = select(PeerDomain.domain, PeerDomain.software).where(PeerDomain.domain.in_(wanted))
+    return {domain: software for domain, software in (await session.execute(stmt)).all()}
+
+
 async def _peer(session: AsyncSession, domain: str, now: datetime) -> PeerDomain:
     """The domain's row, made on first contact (two workers may race to make it)."""
     peer = await session.get(PeerDomain, domain)

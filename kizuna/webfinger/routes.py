@@ -1,6 +1,9 @@
-"""Discovery: WebFinger, host-meta and NodeInfo."""
+"""Discovery: WebFinger, host-meta, NodeInfo, and robots.txt for crawlers."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 from aiohttp import web
 
@@ -8,6 +11,9 @@ from kizuna.activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links_js
 from kizuna.web.context import services
 from kizuna.web.json import json_response
 from kizuna.webfinger.codec import MalformedResourceError, host_meta_json, host_meta_xml
+from kizuna.webfinger.robots import DEFAULT_ROBOTS_TXT
+
+logger = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -51,3 +57,17 @@ async def get_nodeinfo(request: web.Request) -> web.Response:
     version = request.match_info["version"]
     doc = await services(request).discovery.nodeinfo(version)
     return json_response(doc, content_type=nodeinfo_content_type(version), cors=True)
+
+
+@routes.get("/robots.txt")
+async def get_robots_txt(request: web.Request) -> web.Response:
+    """The admin's file (KIZUNA_ROBOTS_TXT, read on each request so an edit needs no
+    restart), else the default; an unreadable file falls back to the default, logged."""
+    path = services(request).config.robots_txt
+    text = DEFAULT_ROBOTS_TXT
+    if path is not None:
+        try:
+            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning("robots.txt: cannot read %s (%s); serving the default", path, exc)
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
