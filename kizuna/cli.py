@@ -66,8 +66,14 @@ async def _with_services(config: Config, job: Callable[[Services], Awaitable[int
 
 
 async def _migrate(svc: Services) -> int:
-    await migrate(svc.db.engine)
-    print(f"database is up to date ({svc.config.database_url})")
+    before, after = await migrate(svc.db.engine)
+    where = svc.config.database_url
+    if before == after:
+        print(f"database is up to date (revision {after}; {where})")
+    elif before is None:
+        print(f"created the database schema (revision {after}) in {where}")
+    else:
+        print(f"upgraded the database schema from revision {before} to {after} ({where})")
     return 0
 
 
