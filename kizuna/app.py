@@ -34,6 +34,7 @@ from kizuna.web import (
     timeline_api,
     timeline_routes,
 )
+from kizuna.web.connections import ConnectionGuard, connection_guard_key, connection_middleware
 from kizuna.web.context import jinja_key, secret_key, services_key
 from kizuna.web.live_limits import LiveConnections, live_connections_key
 from kizuna.web.live_routes import live_stop_key
@@ -52,8 +53,20 @@ FORM_OVERHEAD = 64 * 1024
 
 def create_app(config: Config, *, db: Database | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[headers_middleware, error_middleware, csrf_middleware, session_middleware],
+        middlewares=[
+            headers_middleware,
+            error_middleware,
+            connection_middleware,
+            csrf_middleware,
+            session_middleware,
+        ],
         client_max_size=config.max_upload_bytes + FORM_OVERHEAD,
+        # aiohttp's keep-alive timer also closes a connection whose request head is late.
+        handler_args={"keepalive_timeout": config.header_timeout},
+    )
+    app[connection_guard_key] = ConnectionGuard(
+        idle_per_ip=0 if config.trusted_proxy else config.idle_connections_per_ip,
+        body_timeout=config.body_timeout,
     )
     app[jinja_key] = make_environment()
     app[rate_limits_key] = RateLimits(config)

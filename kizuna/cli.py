@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
 import sys
@@ -22,6 +23,7 @@ from kizuna.services.container import Services
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
 from kizuna.web.access_log import KizunaAccessLogger
+from kizuna.web.connections import guard_connections
 
 
 class CliError(Exception):
@@ -66,8 +68,14 @@ async def _with_services(config: Config, job: Callable[[Services], Awaitable[int
 
 
 async def _migrate(svc: Services) -> int:
-    await migrate(svc.db.engine)
-    print(f"database is up to date ({svc.config.database_url})")
+    before, after = await migrate(svc.db.engine)
+    where = svc.config.database_url
+    if before == after:
+        print(f"database is up to date (revision {after}; {where})")
+    elif before is None:
+        print(f"created the database schema (revision {after}) in {where}")
+    else:
+        print(f"upgraded the database schema from revision {before} to {after} ({where})")
     return 0
 
 
@@ -139,25 +147,47 @@ def _serve(config: Config) -> int:
             await db.dispose()
 
     asyncio.run(check())
-    host = f"[{config.host}]" if ":" in config.host else config.host
-    url = f"http://{host}:{config.port}"
-    print(
-        f"Kizuna {__version__} for {config.base_url} listening on {url}\n"
-        f"Open {config.base_url} in a browser and log in (the admin password was printed by "
-        "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
-        flush=True,
-    )
     limit_malloc_arenas()
+    asyncio.run(_run_server(config))
+    return 0
+
+
+async def _run_server(config: Config) -> None:
+    """Serves until SIGINT/SIGTERM; says "listening" only once the port is bound."""
     app = create_app(config)
     app.on_startup.append(freeze_startup_objects)
-    web.run_app(
-        app,
-        host=config.host,
-        port=config.port,
-        print=None,
-        access_log_class=KizunaAccessLogger,
-    )
-    return 0
+    runner = web.AppRunner(app, handle_signals=False, access_log_class=KizunaAccessLogger)
+    await runner.setup()
+    try:
+        guard_connections(runner)
+        try:
+            await web.TCPSite(runner, config.host, config.port).start()
+        except OSError as exc:
+            raise CliError(_bind_error(config, exc)) from None
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        print(
+            f"Kizuna {__version__} for {config.base_url} listening on http://{host}:{config.port}\n"
+            f"Open {config.base_url} in a browser and log in (the admin password was printed by "
+            "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _bind_error(config: Config, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {config.port} on {config.host} is already in use"
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {config.port} on {config.host}"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{config.host} is not an address of this machine (KIZUNA_HOST)"
+    return f"cannot listen on port {config.port} on {config.host}: {exc.strerror or exc}"
 
 
 def run(argv: Sequence[str] | None = None) -> int:

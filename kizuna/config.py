@@ -59,6 +59,13 @@ class Config:
     trusted_proxy: bool = False
     # A file served as /robots.txt instead of the default (webfinger/robots.py).
     robots_txt: Path | None = None
+    # Slowloris bounds (kizuna.web.connections): seconds to send a complete request head
+    # (from opening, or from the previous response: also the keep-alive idle limit), seconds
+    # to send a whole request body, and connections without a request one client address may
+    # keep open (0: no limit; not applied behind a trusted proxy, whose address all share).
+    header_timeout: float = 20.0
+    body_timeout: float = 60.0
+    idle_connections_per_ip: int = 32
 
     @property
     def base_url(self) -> str:
@@ -129,7 +136,13 @@ def _coerce(name: str, value: Any) -> Any:
         return _host_map(name, value)
     if name in ("allow_private_addresses", "workers", "trusted_proxy"):
         return _bool(name, value)
-    if name in ("fetch_timeout", "live_heartbeat", "live_write_timeout"):
+    if name in (
+        "fetch_timeout",
+        "live_heartbeat",
+        "live_write_timeout",
+        "header_timeout",
+        "body_timeout",
+    ):
         try:
             seconds = float(value)
         except (TypeError, ValueError):
@@ -154,7 +167,7 @@ def _coerce(name: str, value: Any) -> Any:
         if number <= 0 or (name == "port" and number > 65535) or number > 2**31:
             raise ConfigError(f"{name} out of range: {number}")
         return number
-    if name.startswith("rate_"):
+    if name.startswith("rate_") or name == "idle_connections_per_ip":
         if isinstance(value, bool | float) or not str(value).strip().isdigit():
             raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
         if int(value) > 10**7:

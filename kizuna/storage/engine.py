@@ -129,9 +129,16 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
     return cfg
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+async def migrate(engine: AsyncEngine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrades the schema to `revision`; the revisions before and after (None: no schema)."""
+
+    def upgrade(conn: Connection) -> tuple[str | None, str | None]:
+        before = MigrationContext.configure(conn).get_current_revision()
+        command.upgrade(_alembic_config(conn), revision)
+        return before, MigrationContext.configure(conn).get_current_revision()
+
     async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
+        return await conn.run_sync(upgrade)
 
 
 async def pending_migrations(engine: AsyncEngine) -> bool:

@@ -146,10 +146,19 @@ def client_ip(request: web.Request, *, trusted_proxy: bool) -> str:
         last = forwarded.rsplit(",", 1)[-1].strip()
         if last:
             address = last
+    return address_key(address)
+
+
+def address_key(address: str) -> str:
+    """One client's key: an IPv4 address, or an IPv6 /64. An IPv4 client of a dual-stack
+    socket (bound to ::) arrives as ::ffff:a.b.c.d and counts as a.b.c.d, not as one /64
+    shared by every IPv4 client."""
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return address[:64] or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
     return str(ip)

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from kizuna.app import create_app
 from kizuna.config import Config
 from kizuna.storage.engine import Database
+from kizuna.web.connections import guard_connections
 from tests.conftest import DatabaseFactory
 from tests.integration.lab import Network
 from tests.integration.web import Client
@@ -29,6 +30,8 @@ async def make_client(
     async def factory() -> Client:
         if not first:
             first.append(await aiohttp_client(app))
+            assert isinstance(first[0].server.runner, web.AppRunner)
+            guard_connections(first[0].server.runner)
             return first[0]
         client: Client = TestClient(first[0].server)  # type: ignore[assignment]  # same server
         await client.start_server()  # the server is running already: only opens a session

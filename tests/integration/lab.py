@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 from kizuna.app import create_app
 from kizuna.config import Config
 from kizuna.services.container import Services
+from kizuna.web.connections import connection_guard_key, guard_connections
 from kizuna.web.context import services_key
 from tests.conftest import DatabaseFactory
 from tests.integration.web import Client
@@ -78,6 +79,9 @@ class Network:
         server = TestServer(app, host="127.0.0.1")
         browser: Client = TestClient(server)
         await browser.start_server()
+        if connection_guard_key in app:  # a real instance: its idle-connection limit too
+            assert isinstance(server.runner, web.AppRunner)
+            guard_connections(server.runner)
         instance = Instance(domain=domain, server=server, browser=browser, requests=seen)
         self.host_map[domain] = ("127.0.0.1", instance.port)
         self.instances.append(instance)

@@ -114,7 +114,7 @@ def test_user_list_then_migrate__hint_until_schema_exists(cli: Cli) -> None:
 
     migrated = cli("migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert "up to date" in migrated.stdout
+    assert "created the database schema" in migrated.stdout
     assert (cli.workdir / "cli.db").is_file()
 
     after = cli("user", "list")
