@@ -40,7 +40,13 @@ from kizuna.config import Config
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
-from kizuna.services.media import MediaStore, image_extension, media_type, sniff_image
+from kizuna.services.media import (
+    MediaStore,
+    image_extension,
+    media_type,
+    over_limit,
+    sniff_image,
+)
 from kizuna.storage import emoji as storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import CustomEmoji
@@ -168,10 +174,9 @@ class CustomEmojiService:
         if not data:
             raise ValidationError("choose an image file", field="image")
         if len(data) > MAX_EMOJI_BYTES:
+            size, limit = over_limit(len(data), MAX_EMOJI_BYTES)
             raise UploadTooLargeError(
-                f"the image is {len(data) // 1024} KiB; "
-                f"a custom emoji is at most {MAX_EMOJI_BYTES // 1024} KiB",
-                field="image",
+                f"The image is {size}; a custom emoji is at most {limit}.", field="image"
             )
         ext = image_extension(data, allowed=LOCAL_KINDS, field="image")
         taken = ValidationError(f":{shortcode}: exists already", field="shortcode")

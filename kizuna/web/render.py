@@ -16,6 +16,7 @@ from kizuna.activitypub.emoji import emojify_text
 from kizuna.services.reactions import PALETTE, mastodon_view
 from kizuna.web.card_cache import CardCache, cached_card
 from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
+from kizuna.web.notices import notice_for
 
 STATIC_DIR = resources.files("kizuna") / "static"
 
@@ -119,6 +120,7 @@ def render(
         user=request.get(user_key),
         csrf_token=request.get(csrf_key, ""),
         domain=svc.config.domain,
+        page_notice=notice_for(request, svc.config),
         **(context or {}),
     )
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
