@@ -10,7 +10,7 @@ from kizuna.storage.models import Post
 from kizuna.web.context import back_to, current_user, parse_max_id, require_user, services
 from kizuna.web.forms import echo, form_draft, form_text
 from kizuna.web.notification_groups import group_notifications
-from kizuna.web.rate_limits import check
+from kizuna.web.rate_limits import take
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
 
@@ -20,8 +20,6 @@ routes = web.RouteTableDef()
 @routes.post("/posts")
 async def post_posts(request: web.Request) -> web.Response:
     user = require_user(request)
-    if (limited := check(request, "post", str(user.account_id))) is not None:
-        return limited
     svc = services(request)
     form = await request.post()
     reply_to = form_text(form, "in_reply_to", 20)
@@ -33,6 +31,11 @@ async def post_posts(request: web.Request) -> web.Response:
         "visibility": form_text(form, "visibility", 20) or "public",
         "language": form_text(form, "language", 20),
     }
+    if (refused := take(request, "post", str(user.account_id))) is not None:
+        message, seconds = refused  # posting too fast: the form again, with the text
+        response = await _compose_again(request, reply_to, draft, message, status=429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
     try:
         await svc.posts.create(
             user.account,
@@ -43,16 +46,25 @@ async def post_posts(request: web.Request) -> web.Response:
             in_reply_to=int(reply_to) if reply_to.isdigit() else None,
         )
     except ValidationError as exc:
-        if reply_to.isdigit():  # back to the thread, the reply form holding the text
-            post = await svc.posts.get_visible(int(reply_to), user.account)
-            return await _post_page(request, post, error=str(exc), draft=draft["content"])
-        page = await svc.timelines.home(user.account)
-        context = {**compose_context(), "page": page, "title": "Home"}
-        context.update(error=str(exc), draft=draft)
-        return render(request, "home.html", context, status=exc.status)
+        return await _compose_again(request, reply_to, draft, str(exc), status=exc.status)
     if reply_to.isdigit():
         raise web.HTTPSeeOther(f"/posts/{reply_to}")
     raise web.HTTPSeeOther("/")
+
+
+async def _compose_again(
+    request: web.Request, reply_to: str, draft: dict[str, str], error: str, *, status: int
+) -> web.Response:
+    """The form a refused post came from, holding its text and saying why: the thread's
+    reply form for a reply, else the home page's."""
+    user = require_user(request)
+    svc = services(request)
+    if reply_to.isdigit():
+        post = await svc.posts.get_visible(int(reply_to), user.account)
+        return await _post_page(request, post, error=error, draft=draft["content"], status=status)
+    page = await svc.timelines.home(user.account)
+    context = {**compose_context(), "page": page, "title": "Home", "error": error, "draft": draft}
+    return render(request, "home.html", context, status=status)
 
 
 @routes.get("/posts/{post_id:[0-9]{1,19}}")
@@ -86,7 +98,12 @@ async def get_post(request: web.Request) -> web.Response:
 
 
 async def _post_page(
-    request: web.Request, post: Post, *, error: str | None = None, draft: str | None = None
+    request: web.Request,
+    post: Post,
+    *,
+    error: str | None = None,
+    draft: str | None = None,
+    status: int = 200,
 ) -> web.Response:
     """A post with its thread; `error` and `draft` re-show a refused reply in the reply form."""
     user = current_user(request)
@@ -110,7 +127,7 @@ async def _post_page(
         "error": error,
         "reply_draft": draft,
     }
-    return render(request, "post.html", context, status=200 if error is None else 422)
+    return render(request, "post.html", context, status=status)
 
 
 @routes.get("/posts/{post_id:[0-9]{1,19}}/edit")
