@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from kizuna.activitypub.emoji import emojify_text
+from kizuna.services.media import file_size
 from kizuna.services.reactions import PALETTE, mastodon_view
 from kizuna.web.card_cache import CardCache, cached_card
 from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
@@ -121,6 +122,7 @@ def render(
         csrf_token=request.get(csrf_key, ""),
         domain=svc.config.domain,
         page_notice=notice_for(request, svc.config),
+        upload_limit=file_size(svc.config.max_upload_bytes),  # said on every image field
         **(context or {}),
     )
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")

@@ -79,6 +79,7 @@ async def test_avatar_over_the_limit__the_form_comes_back_logged_in_with_the_fie
     page = html.unescape(await response.text())
     assert response.status == 413
     assert "The image is 5.2 MB; the limit is 2 MB." in page
+    assert "Avatar (PNG, JPEG, GIF or WebP, at most 2 MB)" in page  # said before, too
     assert _logged_in(page, "alice")
     assert 'value="Kaori 花"' in page
     assert _textarea(page, "profile-note") == "I grow tomatoes"
