@@ -145,6 +145,17 @@ async def test_long_post__home_form_comes_back_with_the_text_and_the_limit(
     assert _logged_in(page, "alice")
 
 
+async def test_very_long_post__refused_uncounted_the_form_keeps_the_first_5000(
+    make_client: ClientFactory, services: Services
+) -> None:
+    alice = await _browser(make_client, services, "alice")
+    response = await write_post(alice, "y" * 300_000)
+    page = html.unescape(await response.text())
+    assert response.status == 422
+    assert "a post holds at most 150 characters; this one has more than 20,000" in page
+    assert _textarea(page, "compose-content") == "y" * 5000
+
+
 async def test_long_reply__the_thread_comes_back_with_the_reply_form_filled(
     make_client: ClientFactory, services: Services
 ) -> None:
