@@ -46,6 +46,7 @@ from kizuna.web.middleware import (
 )
 from kizuna.web.rate_limits import RateLimits, rate_limits_key
 from kizuna.web.render import STATIC_DIR, make_environment
+from kizuna.web.uploads import upload_middleware
 from kizuna.webfinger import routes as webfinger_routes
 
 FORM_OVERHEAD = 64 * 1024
@@ -53,12 +54,16 @@ FORM_OVERHEAD = 64 * 1024
 
 def create_app(config: Config, *, db: Database | None = None) -> web.Application:
     app = web.Application(
+        # The session is read before the CSRF check reads the form, so that every error page
+        # (a form expired, an upload too large) still shows who is logged in; the connection
+        # guard's body deadline is in place before anything reads a body.
         middlewares=[
             headers_middleware,
             error_middleware,
             connection_middleware,
-            csrf_middleware,
             session_middleware,
+            upload_middleware,
+            csrf_middleware,
         ],
         client_max_size=config.max_upload_bytes + FORM_OVERHEAD,
         # aiohttp's keep-alive timer also closes a connection whose request head is late.

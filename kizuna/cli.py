@@ -17,6 +17,7 @@ from kizuna import __version__
 from kizuna.app import create_app, http_session
 from kizuna.config import Config, load_config
 from kizuna.errors import ConfigError, KizunaError
+from kizuna.invocation import command_name
 from kizuna.lab import run_lab
 from kizuna.process_tuning import freeze_startup_objects, limit_malloc_arenas
 from kizuna.services.container import Services
@@ -83,11 +84,12 @@ async def _setup(svc: Services) -> int:
     await _migrate(svc)
     created = await svc.accounts.ensure_admin()
     if created is None:
-        print("an admin account exists already (reset a password: kizuna user password NAME)")
+        hint = f"{command_name()} user password NAME"
+        print(f"an admin account exists already (reset a password: {hint})")
     else:
         name, password = created
         print(f"created the admin account\n  user name: {name}\n  password:  {password}")
-        print("this password is shown once; change it with: kizuna user password " + name)
+        print(f"this password is shown once; change it with: {command_name()} user password {name}")
     return 0
 
 

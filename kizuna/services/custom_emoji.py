@@ -44,7 +44,7 @@ from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
 from kizuna.services.images import ImageRules
-from kizuna.services.media import MediaStore, media_type
+from kizuna.services.media import MediaStore, media_type, over_limit
 from kizuna.storage import emoji as storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import CustomEmoji
@@ -175,10 +175,9 @@ class CustomEmojiService:
         if not data:
             raise ValidationError("choose an image file", field="image")
         if len(data) > MAX_EMOJI_BYTES:
+            size, limit = over_limit(len(data), MAX_EMOJI_BYTES)
             raise UploadTooLargeError(
-                f"the image is {len(data) // 1024} KiB; "
-                f"a custom emoji is at most {MAX_EMOJI_BYTES // 1024} KiB",
-                field="image",
+                f"The image is {size}; a custom emoji is at most {limit}.", field="image"
             )
         image = await self.media.clean(data, EMOJI_IMAGE, field="image", allowed=LOCAL_KINDS)
         taken = ValidationError(f":{shortcode}: exists already", field="shortcode")

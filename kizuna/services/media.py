@@ -27,6 +27,26 @@ MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "web
 _KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WebP"}
 
 
+def file_size(size: int) -> str:
+    """A byte count as people read it: "5.2 MB", "300 KB" (1 MB = 1024 KB, as Mastodon's
+    limits say "16MB" for 16 MiB)."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{round(size / 1024)} KB"
+
+
+def over_limit(size: int, limit: int) -> tuple[str, str]:
+    """`size` and `limit` as people read them; the size more precisely where rounding would
+    make the two look the same ("256 KB; the limit is 256 KB")."""
+    shown, most = file_size(size), file_size(limit)
+    if shown == most:
+        unit, scale = ("MB", 1024 * 1024) if size >= 1024 * 1024 else ("KB", 1024)
+        shown = f"{size / scale:.2f}".rstrip("0") + f" {unit}"
+        if shown.startswith(most.split()[0] + ". ") or shown == most:
+            shown = f"{size:,} bytes"
+    return shown, most
+
+
 def sniff_image(data: bytes) -> str | None:
     """ "png", "jpg", "gif" or "webp" from the magic bytes; None for anything else."""
     for magic, ext in _SIGNATURES:
@@ -62,10 +82,8 @@ class MediaStore:
     def check(self, data: bytes, *, field: str = "avatar") -> str:
         """The kind of an upload within our size cap (cheap: magic bytes, before decoding)."""
         if len(data) > self.max_bytes:
-            raise UploadTooLargeError(
-                f"the image is {len(data) // 1024} KiB; the limit is {self.max_bytes // 1024} KiB",
-                field=field,
-            )
+            size, limit = over_limit(len(data), self.max_bytes)
+            raise UploadTooLargeError(f"The image is {size}; the limit is {limit}.", field=field)
         if not data:
             raise ValidationError("the uploaded file is empty", field=field)
         return image_extension(data, field=field)

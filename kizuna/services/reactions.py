@@ -40,6 +40,12 @@ from kizuna.storage.reactions import EmojiCount
 # only arrive after the Undo, so it waits (deliveries to one server run in parallel).
 SUCCESSOR_DELAY = timedelta(seconds=10)
 DEFAULT_LIMIT = 3  # distinct emoji reactions per user and post (a plain like aside)
+
+
+class ReactionLimitError(ValidationError):
+    """One reaction too many on a post: the browser goes back to the post and says so."""
+
+
 PALETTE = ("👍", "❤️", "😆", "🎉", "😮", "😢", "🙏", "👀")
 
 TagFor = Callable[[CustomEmoji], EmojiTag]
@@ -107,7 +113,10 @@ class ReactionService:
             if any(r.emoji == emoji for r in mine):
                 return
             if emoji and sum(1 for r in mine if r.emoji) >= self.limit:
-                raise ValidationError(f"at most {self.limit} reactions per post; take one back")
+                raise ReactionLimitError(
+                    f"You can give up to {self.limit} different reactions to a post; "
+                    "take one back to give another."
+                )
             actor = self.outbox.actor_id(account)
             reaction_id = new_id()
             kind = "likes" if emoji == "" else "reactions"

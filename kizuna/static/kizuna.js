@@ -147,3 +147,53 @@ function bindLive(root) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-live]").forEach(bindLive);
 });
+
+// Reactions are sent in the background, so that a refusal (the per-post limit) is said under
+// the post without leaving the page; a reaction given or taken back reloads the page, as the
+// form would. Without JavaScript the form posts and the server redirects back with a notice.
+const REACTION_ACTION = /^\/posts\/\d+\/(react|unreact)$/;
+
+function showReactionError(form, message) {
+  const place = form.closest(".reactions") || form;
+  let note = place.querySelector(".reaction-error");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "error reaction-error";
+    note.setAttribute("role", "alert");
+    place.append(note);
+  }
+  note.textContent = message;
+}
+
+document.addEventListener("submit", async (event) => {
+  const button = event.submitter;
+  const action = button?.getAttribute("formaction") || "";
+  if (!REACTION_ACTION.test(action) || button.dataset.plain) return;
+  event.preventDefault();
+  const form = event.target;
+  let response;
+  try {
+    response = await fetch(action, {
+      method: "POST",
+      body: new FormData(form, button),
+      headers: { Accept: "application/json" },
+      redirect: "manual",
+      credentials: "same-origin",
+    });
+  } catch {
+    button.dataset.plain = "1"; // the network failed: let the browser send the form itself
+    form.requestSubmit(button);
+    return;
+  }
+  if (response.type === "opaqueredirect" || response.ok) {
+    window.location.reload();
+    return;
+  }
+  let message = "That reaction could not be given.";
+  try {
+    message = (await response.json()).error || message;
+  } catch {
+    // not JSON: keep the general message
+  }
+  showReactionError(form, message);
+});

@@ -23,9 +23,9 @@ from kizuna.services.communities import (
 )
 from kizuna.storage.models import Account, User
 from kizuna.web.context import current_user, parse_max_id, require_user, services
-from kizuna.web.forms import Form, form_file, form_text
+from kizuna.web.forms import Form, echo, form_draft, form_file, form_text
 from kizuna.web.json import activity_response
-from kizuna.web.rate_limits import check
+from kizuna.web.rate_limits import take
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -230,18 +230,24 @@ async def post_membership(request: web.Request) -> web.Response:
 @routes.post(f"/c/{REF}/posts")
 async def post_community_post(request: web.Request) -> web.Response:
     user = require_user(request)
-    if (limited := check(request, "post", str(user.account_id))) is not None:
-        return limited
     svc = services(request)
     form = await request.post()
-    content = form_text(form, "content", 5000)
+    content = form_draft(form, "content")
     group = await svc.communities.group(_ref(request))
+    if (refused := take(request, "post", str(user.account_id))) is not None:
+        message, seconds = refused  # posting too fast: the form again, with the text
+        view = await svc.communities.view(_ref(request), user.account)
+        response = await _community_page(
+            request, view, error=message, draft=echo(content), status=429
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
     try:
         post = await svc.communities.post(user.account, _ref(request), content)
     except (ValidationError, PermissionDeniedError) as exc:
         view = await svc.communities.view(_ref(request), user.account)
         return await _community_page(
-            request, view, error=str(exc), draft=content, status=exc.status
+            request, view, error=str(exc), draft=echo(content), status=exc.status
         )
     raise web.HTTPSeeOther(f"{community_path(group)}#post-{post.id}")
 

@@ -46,7 +46,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except (KizunaError, ApError) as exc:
-        if not _wants_html(request):
+        if not wants_html(request):
             return json_response({"error": str(exc)}, status=exc.status)
         return render(request, "error.html", {"message": str(exc)}, status=exc.status)
     except web.HTTPException as exc:
@@ -55,7 +55,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
         if exc.status == 413:
             message = "That upload is too large."
-        if not _wants_html(request):
+        if not wants_html(request):
             return json_response({"error": message or exc.reason}, status=exc.status)
         return render(request, "error.html", {"message": message or exc.reason}, status=exc.status)
     except Exception:
@@ -63,7 +63,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render(request, "error.html", {"message": "Something went wrong."}, status=500)
 
 
-def _wants_html(request: web.Request) -> bool:
+def wants_html(request: web.Request) -> bool:
     if request.path.startswith(JSON_PREFIXES) or request.path.endswith("/inbox"):
         return False
     accept = request.headers.get("Accept", "")

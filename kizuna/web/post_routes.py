@@ -6,10 +6,11 @@ from aiohttp import web
 
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.errors import ValidationError
+from kizuna.storage.models import Post
 from kizuna.web.context import back_to, current_user, parse_max_id, require_user, services
-from kizuna.web.forms import form_text
+from kizuna.web.forms import echo, form_draft, form_text
 from kizuna.web.notification_groups import group_notifications
-from kizuna.web.rate_limits import check
+from kizuna.web.rate_limits import take
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
 
@@ -19,34 +20,51 @@ routes = web.RouteTableDef()
 @routes.post("/posts")
 async def post_posts(request: web.Request) -> web.Response:
     user = require_user(request)
-    if (limited := check(request, "post", str(user.account_id))) is not None:
-        return limited
     svc = services(request)
     form = await request.post()
     reply_to = form_text(form, "in_reply_to", 20)
+    content = form_draft(form, "content")
+    summary = form_draft(form, "summary")
     draft = {
-        "content": form_text(form, "content", 5000),
-        "summary": form_text(form, "summary", 1000),
+        "content": echo(content),
+        "summary": echo(summary),
         "visibility": form_text(form, "visibility", 20) or "public",
         "language": form_text(form, "language", 20),
     }
+    if (refused := take(request, "post", str(user.account_id))) is not None:
+        message, seconds = refused  # posting too fast: the form again, with the text
+        response = await _compose_again(request, reply_to, draft, message, status=429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
     try:
         await svc.posts.create(
             user.account,
-            draft["content"],
-            summary=draft["summary"],
+            content,
+            summary=summary,
             visibility=draft["visibility"],
             language=draft["language"],
             in_reply_to=int(reply_to) if reply_to.isdigit() else None,
         )
     except ValidationError as exc:
-        page = await svc.timelines.home(user.account)
-        context = {**compose_context(), "page": page, "title": "Home"}
-        context.update(error=str(exc), draft=draft)
-        return render(request, "home.html", context, status=422)
+        return await _compose_again(request, reply_to, draft, str(exc), status=exc.status)
     if reply_to.isdigit():
         raise web.HTTPSeeOther(f"/posts/{reply_to}")
     raise web.HTTPSeeOther("/")
+
+
+async def _compose_again(
+    request: web.Request, reply_to: str, draft: dict[str, str], error: str, *, status: int
+) -> web.Response:
+    """The form a refused post came from, holding its text and saying why: the thread's
+    reply form for a reply, else the home page's."""
+    user = require_user(request)
+    svc = services(request)
+    if reply_to.isdigit():
+        post = await svc.posts.get_visible(int(reply_to), user.account)
+        return await _post_page(request, post, error=error, draft=draft["content"], status=status)
+    page = await svc.timelines.home(user.account)
+    context = {**compose_context(), "page": page, "title": "Home", "error": error, "draft": draft}
+    return render(request, "home.html", context, status=status)
 
 
 @routes.get("/posts/{post_id:[0-9]{1,19}}")
@@ -76,6 +94,19 @@ async def get_post(request: web.Request) -> web.Response:
     )
     if post.account.acct.casefold() != request.match_info["username"].casefold():
         raise web.HTTPNotFound()
+    return await _post_page(request, post)
+
+
+async def _post_page(
+    request: web.Request,
+    post: Post,
+    *,
+    error: str | None = None,
+    draft: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    """A post with its thread; `error` and `draft` re-show a refused reply in the reply form."""
+    user = current_user(request)
     svc = services(request)
     viewer = user.account if user else None
     ancestors, replies = await svc.interactions.thread(post, viewer)
@@ -93,8 +124,10 @@ async def get_post(request: web.Request) -> web.Response:
         "live_since": svc.live.now_cursor(),
         "max_chars": MAX_POST_CHARS,
         "title": f"Post by @{post.account.acct}",
+        "error": error,
+        "reply_draft": draft,
     }
-    return render(request, "post.html", context)
+    return render(request, "post.html", context, status=status)
 
 
 @routes.get("/posts/{post_id:[0-9]{1,19}}/edit")
@@ -121,14 +154,11 @@ async def post_edit_post(request: web.Request) -> web.Response:
     svc = services(request)
     post_id = int(request.match_info["post_id"])
     form = await request.post()
-    draft = {
-        "content": form_text(form, "content", 5000),
-        "summary": form_text(form, "summary", 1000),
-    }
+    content = form_draft(form, "content")
+    summary = form_draft(form, "summary")
+    draft = {"content": echo(content), "summary": echo(summary)}
     try:
-        post = await svc.posts.edit(
-            post_id, user.account, draft["content"], summary=draft["summary"]
-        )
+        post = await svc.posts.edit(post_id, user.account, content, summary=summary)
     except ValidationError as exc:
         post = await svc.posts.get_visible(post_id, user.account)
         context = {"post": post, "error": str(exc), "draft": draft, "max_chars": MAX_POST_CHARS}

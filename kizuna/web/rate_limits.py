@@ -164,10 +164,16 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def too_many(request: web.Request, limit: Limit, wait: float, *, as_json: bool) -> web.Response:
-    """A 429 with Retry-After in whole seconds (never 0: "now" would just repeat the flood)."""
+def _wait_message(limit: Limit, wait: float) -> tuple[str, int]:
+    """What to say and the seconds to wait, in whole seconds (never 0: "now" would just
+    repeat the flood)."""
     seconds = max(1, math.ceil(wait))
-    message = f"{limit.message}. Try again in {seconds} second{'s' if seconds != 1 else ''}."
+    return f"{limit.message}. Try again in {seconds} second{'s' if seconds != 1 else ''}.", seconds
+
+
+def too_many(request: web.Request, limit: Limit, wait: float, *, as_json: bool) -> web.Response:
+    """A 429 with Retry-After."""
+    message, seconds = _wait_message(limit, wait)
     if as_json:
         response = json_response({"error": message}, status=429)
     else:
@@ -185,6 +191,14 @@ def check(
     if wait is None:
         return None
     return too_many(request, buckets.limit, wait, as_json=as_json)
+
+
+def take(request: web.Request, name: LimitName, key: str) -> tuple[str, int] | None:
+    """None when the action may go ahead, else what to say and the seconds to wait: for a
+    form that comes back with what was typed rather than a page of its own."""
+    buckets = request.app[rate_limits_key].buckets(name)
+    wait = buckets.take(key)
+    return None if wait is None else _wait_message(buckets.limit, wait)
 
 
 def check_ip(request: web.Request, name: LimitName) -> web.Response | None:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from kizuna.services.custom_emoji import image_src
-from kizuna.services.reactions import mastodon_view
+from kizuna.services.reactions import ReactionLimitError, mastodon_view
 from kizuna.storage.models import CustomEmoji
 from kizuna.web import emoji_search
 from kizuna.web.context import back_to, current_user, require_user, services
 from kizuna.web.forms import form_text
 from kizuna.web.json import json_response
+from kizuna.web.middleware import wants_html
+from kizuna.web.notices import with_notice
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -38,7 +40,14 @@ async def post_reaction(request: web.Request) -> web.Response:
     emoji = form_text(await request.post(), "emoji", MAX_EMOJI_FIELD)
     reactions = services(request).reactions
     if request.match_info["action"] == "react":
-        await reactions.react(user.account, post_id, emoji)
+        try:
+            await reactions.react(user.account, post_id, emoji)
+        except ReactionLimitError:
+            if not wants_html(request):
+                raise  # a JSON error for scripts, with the same words
+            # Not a page of its own: back where the button was, at the post, saying why.
+            back = with_notice(_back(request, post_id), "reactions", anchor=f"post-{post_id}")
+            raise web.HTTPSeeOther(back) from None
     else:
         await reactions.unreact(user.account, post_id, emoji)
     raise web.HTTPSeeOther(_back(request, post_id))

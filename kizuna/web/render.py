@@ -13,9 +13,11 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from kizuna.activitypub.emoji import emojify_text
+from kizuna.services.media import file_size
 from kizuna.services.reactions import PALETTE, mastodon_view
 from kizuna.web.card_cache import CardCache, cached_card
 from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
+from kizuna.web.notices import notice_for
 
 STATIC_DIR = resources.files("kizuna") / "static"
 
@@ -119,6 +121,8 @@ def render(
         user=request.get(user_key),
         csrf_token=request.get(csrf_key, ""),
         domain=svc.config.domain,
+        page_notice=notice_for(request, svc.config),
+        upload_limit=file_size(svc.config.max_upload_bytes),  # said on every image field
         **(context or {}),
     )
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")

@@ -71,7 +71,7 @@ async def test_upload__png_gif_webp_then_stored_and_listed(
     [
         ("photo", JPEG, ValidationError, "the image must be PNG, GIF or WebP"),
         ("svg", b"<svg onload=alert(1)>", ValidationError, "the image must be PNG, GIF or WebP"),
-        ("huge", png(256 * 1024), UploadTooLargeError, "a custom emoji is at most 256 KiB"),
+        ("huge", png(256 * 1024), UploadTooLargeError, "a custom emoji is at most 256 KB"),
         ("empty", b"", ValidationError, "choose an image file"),
         ("a", png(), ValidationError, "2 to 64 letters"),
         ("with-dash", png(), ValidationError, "2 to 64 letters"),
