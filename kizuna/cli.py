@@ -170,7 +170,8 @@ async def _run_server(config: Config) -> None:
         print(
             f"Kizuna {__version__} for {config.base_url} listening on http://{host}:{config.port}\n"
             f"Open {config.base_url} in a browser and log in (the admin password was printed by "
-            "`kizuna setup`; `kizuna user password admin` sets a new one). Ctrl+C stops.",
+            f"`{command_name()} setup`; `{command_name()} user password admin` sets a new one). "
+            "Ctrl+C stops.",
             flush=True,
         )
         stop = asyncio.Event()
