@@ -119,3 +119,28 @@ async def test_reaction_served_as_sent__404_when_taken_back_or_not_visible(
         assert (await _get(a, url))[0] == 401
         fetched = await b.services.federation.get_json(url)
         assert fetched.doc == await _received(b, url)
+
+
+async def test_reaction_with_an_old_fragment_id__still_undone_by_that_id(
+    network: Network,
+) -> None:
+    """Reactions made before ids were fetchable keep their stored `#likes/N` id: taking
+    one back sends the Undo of that id, and the peer drops it."""
+    a, b = await _pair(network)
+    alice = (await a.services.accounts.list_users())[0].account
+    public = await _copy(network, a, b, "古い いいね", "public")
+    await a.services.interactions.like(alice, public)
+    await network.drain()
+    new = await _uri(a, public, "")
+    old = f"{alice.uri}#likes/{new.rsplit('/', 1)[1]}"
+    for instance in (a, b):  # as both servers stored it back then
+        async with instance.services.db.begin() as session:
+            row = await session.scalar(select(Reaction).where(Reaction.uri == new))
+            assert row is not None
+            row.uri = old
+
+    await a.services.interactions.unlike(alice, public)
+    await network.drain()
+    assert (await _received(b, f"{old}/undo"))["object"]["id"] == old
+    async with b.services.db.begin() as session:
+        assert (await session.scalars(select(Reaction))).all() == []
