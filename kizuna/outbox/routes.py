@@ -14,6 +14,7 @@ from kizuna.web.json import activity_response
 routes = web.RouteTableDef()
 
 STATUS = "/users/{username}/statuses/{post_id:[0-9]{1,19}}"
+REACTION = "/users/{username}/reactions/{reaction_id:[0-9]{1,19}}"  # outbox/urls.reaction_url
 
 
 def _wants_ap(request: web.Request) -> bool:
@@ -128,6 +129,24 @@ async def get_status_activity(request: web.Request) -> web.Response:
     await require_signature(request)
     doc = await services(request).publishing.note(
         request.match_info["username"], int(request.match_info["post_id"]), activity=True
+    )
+    return activity_response(doc)
+
+
+@routes.get(REACTION)
+async def get_reaction(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.reaction_activity(
+        request.match_info["username"], int(request.match_info["reaction_id"])
+    )
+    return activity_response(doc)
+
+
+@routes.get(REACTION + "/undo")
+async def get_reaction_undo(request: web.Request) -> web.Response:
+    await require_signature(request)
+    doc = await services(request).publishing.reaction_activity(
+        request.match_info["username"], int(request.match_info["reaction_id"]), undo=True
     )
     return activity_response(doc)
 

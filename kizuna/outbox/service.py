@@ -15,18 +15,19 @@ from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.reactions import Dialect, reaction_json
 from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject
+from kizuna.activitypub.vocab import JsonObject, get_id
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.outbox.urls import (
     ActorUrls,
     local_actor_urls,
     moderators_url,
+    reaction_url,
     status_url,
     tag_path,
 )
 from kizuna.services.custom_emoji import emoji_tag
-from kizuna.storage import blocks, communities, reactions, repo
+from kizuna.storage import blocks, communities, interactions, queue, reactions, repo
 from kizuna.storage import emoji as emoji_storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Community, Post
@@ -338,6 +339,37 @@ class PublishingService:
         return ordered_collection_json(
             id=f"{note_id}/reactions", total_items=total, items=items, context=reaction_context()
         )
+
+    async def reaction_activity(
+        self, username: str, reaction_id: int, *, undo: bool = False
+    ) -> JsonObject:
+        """One of our reactions (or its Undo) exactly as we sent it, so that a group's relay
+        of it can be checked at its origin (kizuna/inbox/relayed.py). Served as the reacted
+        post is: 404 unless it is public or unlisted (and held). A reaction taken back is
+        404, as Mastodon answers for anything deleted: a relayed copy arriving late must not
+        bring it back; its Undo stays served instead. Misskey serves /likes/ID the same way
+        (404 once unreacted or for a non-public note); Akkoma serves /activities/UUID only
+        to those who may see the activity."""
+        account = await self._local_account(username)
+        made = reaction_url(self._urls(account).id, reaction_id)
+        async with self.db.begin() as session:
+            sent = await queue.sent_activity(session, f"{made}/undo" if undo else made)
+            if sent is None or sent.account_id != account.id:
+                raise NotFoundError("no such reaction")  # never made, or never sent
+            reaction = await interactions.get_reaction_by_uri(session, made)
+            if undo:
+                if reaction is not None or sent.activity_type != "Undo":
+                    raise NotFoundError("this reaction stands: it has no Undo")
+                undone = sent.raw.get("object")
+                post_uri = get_id(undone.get("object")) if isinstance(undone, dict) else None
+                post = await repo.get_post_by_uri(session, post_uri) if post_uri else None
+            else:
+                if reaction is None or reaction.account_id != account.id:
+                    raise NotFoundError("this reaction was taken back")
+                post = await repo.get_post(session, reaction.post_id)
+            if post is None or post.visibility not in PUBLIC_VISIBILITIES:
+                raise NotFoundError("no such reaction")
+            return dict(sent.raw)
 
     async def note_views(self, session: Session, posts: list[Post]) -> list[NoteView]:
         ids = [p.id for p in posts]

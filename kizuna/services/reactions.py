@@ -27,6 +27,7 @@ from kizuna.config import Config
 from kizuna.errors import ValidationError
 from kizuna.federation.peers import PeerSoftware
 from kizuna.outbox.sender import Outbox
+from kizuna.outbox.urls import reaction_url
 from kizuna.services.accounts import utcnow
 from kizuna.services.posts import visible_target
 from kizuna.storage import emoji as emoji_storage
@@ -119,14 +120,13 @@ class ReactionService:
                 )
             actor = self.outbox.actor_id(account)
             reaction_id = new_id()
-            kind = "likes" if emoji == "" else "reactions"
             reaction = Reaction(
                 id=reaction_id,
                 account_id=account.id,
                 post_id=post.id,
                 emoji=emoji,
                 custom_emoji_id=custom.id if custom else None,
-                uri=f"{actor}#{kind}/{reaction_id}",
+                uri=reaction_url(actor, reaction_id),  # fetchable (outbox/routes.py REACTION)
                 created_at=self.clock(),
             )
             if not await interactions.add_reaction(session, reaction):
@@ -216,7 +216,7 @@ class ReactionService:
     ) -> JsonObject:
         return reaction_json(
             dialect,
-            id=reaction.uri or f"{actor}#reactions/{reaction.id}",
+            id=reaction.uri or reaction_url(actor, reaction.id),
             actor=actor,
             object_id=post.uri,
             emoji=reaction.emoji,

@@ -286,6 +286,12 @@ async def failed_deliveries(session: AsyncSession, post_id: int) -> list[Deliver
     return list((await session.scalars(stmt)).all())
 
 
+async def sent_activity(session: AsyncSession, activity_id: str) -> OutboxActivity | None:
+    """The activity we sent under this id, as sent (served to those who fetch it)."""
+    stmt = select(OutboxActivity).where(OutboxActivity.activity_id == activity_id)
+    return (await session.scalars(stmt)).first()
+
+
 async def pending_count(session: AsyncSession) -> int:
     stmt = select(func.count()).select_from(Delivery).where(Delivery.state == "pending")
     return int(await session.scalar(stmt) or 0)
