@@ -70,9 +70,10 @@ async def post_report(request: web.Request) -> web.Response:
     form = await request.post()
     account_id = _id(form_text(form, "account", 20), "account")
     post_ids = _form_posts(form)
+    comment = form_draft(form, "comment")  # any length: the service says the limit
     values = {
         "category": form_text(form, "category", 20) or "other",
-        "comment": form_text(form, "comment", 5000),
+        "comment": echo(comment),
         "forward": form_text(form, "forward", 10) == "on",
     }
     try:
@@ -81,7 +82,7 @@ async def post_report(request: web.Request) -> web.Response:
             account_id,
             post_ids=post_ids,
             category=str(values["category"]),
-            comment=str(values["comment"]),
+            comment=comment,
             forward=bool(values["forward"]),
         )
     except ValidationError as exc:

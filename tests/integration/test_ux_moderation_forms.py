@@ -214,3 +214,38 @@ async def test_removal_reason_too_long__the_reason_comes_back_under_the_post(
     page = await _page(response, 422, action)
     assert "a reason holds at most 500 characters" in page
     assert _value(page, f"remove-reason-{post.id}") == reason
+
+
+async def test_report_comment_past_the_field_cap__the_comment_comes_back(
+    make_client: ClientFactory, services: Services
+) -> None:
+    alice = await _browser(make_client, services, "alice")
+    await make_user(services, "bob")
+    bob = await _account(services, "bob")
+    comment = "詳しく" * 2000  # 6,000 characters: past the old 5,000 field cap (a bare 400)
+
+    response = await submit(
+        alice, "/report", {"account": str(bob.id), "comment": comment}, form_page="/"
+    )
+
+    page = await _page(response, 422, "/report")
+    assert "a comment is at most 1000 characters" in page
+    assert _textarea(page, "report-comment") == comment[:5000]  # the echo's cap
+
+
+async def test_appointment_and_unban_refused__the_moderation_page_says_why(
+    make_client: ClientFactory, services: Services
+) -> None:
+    _, alice, bob_id = await _cats(make_client, services)
+    await make_user(services, "carol")  # not a member of !cats
+    carol_id = (await _account(services, "carol")).id
+
+    appoint = await submit(
+        alice, f"/c/cats/members/{carol_id}/moderator", {"on": "1"}, form_page="/c/cats"
+    )
+    unban = await submit(alice, f"/c/cats/members/{bob_id}/unban", {}, form_page="/c/cats")
+
+    page = await _page(appoint, 422, f"/c/cats/members/{bob_id}/ban")
+    assert "only a member can be a moderator" in page
+    page = await _page(unban, 404, f"/c/cats/members/{bob_id}/ban")
+    assert "this account is not banned here" in page
