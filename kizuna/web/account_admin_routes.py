@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from kizuna.errors import PermissionDeniedError, ValidationError
 from kizuna.services.account_moderation import ACCOUNT_STATES as STATES
+from kizuna.storage.models import User
 from kizuna.web.context import (
     parse_max_id,
     require_admin,
@@ -13,7 +17,7 @@ from kizuna.web.context import (
     see_other,
     services,
 )
-from kizuna.web.forms import form_text
+from kizuna.web.forms import echo, form_draft, form_text
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -43,14 +47,25 @@ async def get_admin_accounts(request: web.Request) -> web.Response:
     return render(request, "admin_accounts.html", context)
 
 
+async def _account_page(
+    request: web.Request,
+    user: User,
+    account_id: int,
+    *,
+    refused: dict[str, Any] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """An account's page; after a refused action (`refused`: its verb, the explanation
+    typed and why) with that form shown again holding the text, and the reason."""
+    detail = await services(request).account_moderation.detail(user, account_id)
+    context = {"d": detail, "refused": refused, "title": f"@{detail.account.acct}"}
+    return render(request, "admin_account.html", context, status=status)
+
+
 @routes.get(ACCOUNT)
 async def get_admin_account(request: web.Request) -> web.Response:
     user = require_moderator(request)
-    detail = await services(request).account_moderation.detail(
-        user, int(request.match_info["account_id"])
-    )
-    context = {"d": detail, "title": f"@{detail.account.acct}"}
-    return render(request, "admin_account.html", context)
+    return await _account_page(request, user, int(request.match_info["account_id"]))
 
 
 @routes.post(ACCOUNT + "/{action:warn|limit|suspend|unlimit|unsuspend}")
@@ -60,10 +75,15 @@ async def post_admin_account_action(request: web.Request) -> web.Response:
     account_id = int(request.match_info["account_id"])
     action = request.match_info["action"]
     form = await request.post()
-    if action.startswith("un"):
-        await moderation.lift(user, account_id, action.removeprefix("un"))
-    else:
-        await moderation.act(user, account_id, action, text=form_text(form, "text", 5000))
+    text = form_draft(form, "text")  # any length: the service says the limit
+    try:
+        if action.startswith("un"):
+            await moderation.lift(user, account_id, action.removeprefix("un"))
+        else:
+            await moderation.act(user, account_id, action, text=text)
+    except (ValidationError, PermissionDeniedError) as exc:  # e.g. limited already
+        refused = {"verb": action, "text": echo(text), "error": str(exc)}
+        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
     return see_other(f"/admin/accounts/{account_id}")
 
 
@@ -72,7 +92,11 @@ async def post_admin_sign_up(request: web.Request) -> web.Response:
     user = require_moderator(request)
     account_id = int(request.match_info["account_id"])
     approve = request.match_info["decision"] == "approve"
-    await services(request).account_moderation.decide_sign_up(user, account_id, approve=approve)
+    try:
+        await services(request).account_moderation.decide_sign_up(user, account_id, approve=approve)
+    except (ValidationError, PermissionDeniedError) as exc:  # decided already
+        refused = {"verb": request.match_info["decision"], "text": "", "error": str(exc)}
+        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
     return see_other(
         f"/admin/accounts/{account_id}" if approve else "/admin/accounts?state=pending"
     )
@@ -83,9 +107,13 @@ async def post_admin_role(request: web.Request) -> web.Response:
     user = require_admin(request)
     account_id = int(request.match_info["account_id"])
     form = await request.post()
-    await services(request).account_moderation.set_role(
-        user, account_id, form_text(form, "role", 20)
-    )
+    try:
+        await services(request).account_moderation.set_role(
+            user, account_id, form_text(form, "role", 20)
+        )
+    except (ValidationError, PermissionDeniedError) as exc:  # the last administrator
+        refused = {"verb": "role", "text": "", "error": str(exc)}
+        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
     return see_other(f"/admin/accounts/{account_id}")
 
 

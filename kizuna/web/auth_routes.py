@@ -10,7 +10,7 @@ from kizuna.services.settings import Registrations
 from kizuna.web.context import current_user, require_user, see_other, services
 from kizuna.web.forms import form_text
 from kizuna.web.middleware import SESSION_COOKIE
-from kizuna.web.rate_limits import check, check_ip
+from kizuna.web.rate_limits import take, take_ip
 from kizuna.web.redirects import safe_redirect
 from kizuna.web.render import render
 
@@ -37,24 +37,33 @@ async def get_signup(request: web.Request) -> web.Response:
     return render(request, "signup.html", {"mode": mode.value, "error": None, "form": {}})
 
 
+def _limited(response: web.Response, seconds: int) -> web.Response:
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @routes.post("/signup")
 async def post_signup(request: web.Request) -> web.Response:
-    if (limited := check_ip(request, "signup")) is not None:
-        return limited
     svc = services(request)
     form = await request.post()
     username = form_text(form, "username", 64).strip()
     password = form_text(form, "password", 256)
     reason = form_text(form, "reason", 1000).strip()
     mode = await svc.settings.registrations()
+    # A refusal brings the form back with what was typed, except the passwords: secrets are
+    # never written into a page.
+    context = {"mode": mode.value, "form": {"username": username, "reason": reason}}
+    if (refused := take_ip(request, "signup")) is not None:
+        message, seconds = refused
+        page = render(request, "signup.html", {**context, "error": message}, status=429)
+        return _limited(page, seconds)
     try:
         if password != form_text(form, "password_confirm", 256):
             raise ValidationError("the two passwords differ", field="password_confirm")
         result = await svc.accounts.sign_up(username, password, reason=reason)
     except (ValidationError, ConflictError, PermissionDeniedError) as exc:
         status = 422 if isinstance(exc, ValidationError) else exc.status
-        context = {"mode": mode.value, "error": str(exc), "form": {"username": username}}
-        return render(request, "signup.html", context, status=status)
+        return render(request, "signup.html", {**context, "error": str(exc)}, status=status)
     if not result.approved:
         return render(request, "signup_pending.html", {"username": username})
     token = await svc.accounts.start_session(
@@ -67,25 +76,39 @@ async def post_signup(request: web.Request) -> web.Response:
 async def get_login(request: web.Request) -> web.Response:
     if current_user(request) is not None:
         raise web.HTTPSeeOther("/")
+    return await _login_page(request, safe_redirect(request.query.get("next", "/")))
+
+
+async def _login_page(
+    request: web.Request,
+    next_path: str,
+    *,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The log-in form; after a refusal with the user name typed (never the password)."""
     mode = await services(request).settings.registrations()
     context: dict[str, object] = {
-        "error": None,
-        "next": safe_redirect(request.query.get("next", "/")),
-        "form": {},
+        "error": error,
+        "next": next_path,
+        "form": {"username": username} if username else {},
         "signup_open": mode is not Registrations.CLOSED,
     }
-    return render(request, "login.html", context)
+    return render(request, "login.html", context, status=status)
 
 
 @routes.post("/login")
 async def post_login(request: web.Request) -> web.Response:
-    # Every attempt counts, failed or not: a guesser who sometimes succeeds is still guessing.
-    if (limited := check_ip(request, "login")) is not None:
-        return limited
     svc = services(request)
     form = await request.post()
     username = form_text(form, "username", 64).strip()
     next_path = safe_redirect(form_text(form, "next", 2000))
+    # Every attempt counts, failed or not: a guesser who sometimes succeeds is still guessing.
+    if (refused := take_ip(request, "login")) is not None:
+        message, seconds = refused
+        page = await _login_page(request, next_path, username=username, error=message, status=429)
+        return _limited(page, seconds)
     try:
         user = await svc.accounts.authenticate(username, form_text(form, "password", 256))
         if user.account.suspended_at is not None:  # sessions were revoked at suspension
@@ -93,14 +116,9 @@ async def post_login(request: web.Request) -> web.Response:
                 f"this account has been suspended by the moderators of {svc.config.domain}"
             )
     except (ValidationError, PermissionDeniedError) as exc:
-        mode = await svc.settings.registrations()
-        context = {
-            "error": str(exc),
-            "next": next_path,
-            "form": {"username": username},
-            "signup_open": mode is not Registrations.CLOSED,
-        }
-        return render(request, "login.html", context, status=exc.status)
+        return await _login_page(
+            request, next_path, username=username, error=str(exc), status=exc.status
+        )
     token = await svc.accounts.start_session(user, user_agent=request.headers.get("User-Agent", ""))
     return _login_response(request, token, next_path)
 
@@ -115,10 +133,12 @@ async def post_logout(request: web.Request) -> web.Response:
     return response
 
 
-def _password_page(request: web.Request, error: str | None = None) -> web.Response:
+def _password_page(
+    request: web.Request, error: str | None = None, *, status: int = 422
+) -> web.Response:
     # The same length rule as sign-up; nothing typed is shown again: these are secrets.
     context = {"error": error, "min_password": MIN_PASSWORD, "max_password": MAX_PASSWORD}
-    return render(request, "settings_password.html", context, status=422 if error else 200)
+    return render(request, "settings_password.html", context, status=status if error else 200)
 
 
 @routes.get("/settings/password")
@@ -132,9 +152,10 @@ async def post_settings_password(request: web.Request) -> web.Response:
     user = require_user(request)
     # Counted like log-ins, per address and per account: whoever holds a stolen session
     # cookie must not get a faster way to guess the password than the log-in form.
-    for limited in (check_ip(request, "login"), check(request, "login", f"user:{user.id}")):
-        if limited is not None:
-            return limited
+    for refused in (take_ip(request, "login"), take(request, "login", f"user:{user.id}")):
+        if refused is not None:
+            message, seconds = refused  # the page again, not a page of its own
+            return _limited(_password_page(request, message, status=429), seconds)
     form = await request.post()
     new = form_text(form, "new_password", 256)
     try:

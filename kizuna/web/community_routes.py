@@ -10,7 +10,7 @@ from aiohttp import web
 from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.activitypub.vocab import wants_activity_json
-from kizuna.errors import KizunaError, PermissionDeniedError, ValidationError
+from kizuna.errors import KizunaError, NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.services.communities import (
     MAX_DESCRIPTION,
     MAX_NAME,
@@ -169,6 +169,7 @@ async def _community_page(
     *,
     error: str | None = None,
     draft: str = "",
+    removal: dict[str, Any] | None = None,
     status: int = 200,
 ) -> web.Response:
     viewer = _viewer(request)
@@ -195,6 +196,7 @@ async def _community_page(
         "max_chars": MAX_POST_CHARS,
         "error": error,
         "draft": draft,
+        "removal": removal,  # a refused removal: its post, the reason typed, why
         # The newest threads go live from the moment they were read; older pages stay still.
         "live_since": None if "max_id" in request.query else services(request).live.now_cursor(),
     }
@@ -267,6 +269,19 @@ async def _moderated(request: web.Request) -> tuple[User, Account]:
 @routes.get(f"/c/{REF}/moderation")
 async def get_moderation(request: web.Request) -> web.Response:
     user, group = await _moderated(request)
+    return await _moderation_page(request, user, group)
+
+
+async def _moderation_page(
+    request: web.Request,
+    user: User,
+    group: Account,
+    *,
+    refused: dict[str, Any] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The moderation page; after a refused ban (`refused`: whom, the reason typed, why)
+    with that member's ban form shown again holding the reason, and the error."""
     svc = services(request)
     view = await svc.communities.view(_ref(request), user.account)
     if view.viewer_role is None:
@@ -283,8 +298,9 @@ async def get_moderation(request: web.Request) -> web.Response:
         "bans": await services(request).communities.bans(group),
         "log": await svc.communities.moderation_log(_ref(request)),
         "log_actions": LOG_ACTIONS,
+        "refused": refused,
     }
-    return render(request, "community_moderation.html", context)
+    return render(request, "community_moderation.html", context, status=status)
 
 
 @routes.get(f"/c/{REF}/settings")
@@ -349,12 +365,19 @@ async def post_ban(request: web.Request) -> web.Response:
     user, group = await _moderated(request)
     moderation = services(request).moderation
     account_id = int(request.match_info["account_id"])
-    if request.match_info["action"] == "ban":
-        form = await request.post()
-        reason = form_text(form, "reason", 2000)
-        await moderation.ban(group.id, user.account, account_id, reason=reason)
-    else:
-        await moderation.unban(group.id, user.account, account_id)
+    action = request.match_info["action"]
+    form = await request.post()
+    reason = form_draft(form, "reason")  # any length: the service says the limit
+    try:
+        if action == "ban":
+            await moderation.ban(group.id, user.account, account_id, reason=reason)
+        else:
+            await moderation.unban(group.id, user.account, account_id)
+    except (ValidationError, NotFoundError) as exc:  # a moderator, a reason too long, unbanned
+        refused = {"action": action, "account_id": account_id, "reason": echo(reason)}
+        return await _moderation_page(
+            request, user, group, refused={**refused, "error": str(exc)}, status=exc.status
+        )
     raise web.HTTPSeeOther(_moderation_path(group))
 
 
@@ -362,22 +385,30 @@ async def post_ban(request: web.Request) -> web.Response:
 async def post_appoint(request: web.Request) -> web.Response:
     user, group = await _moderated(request)
     form = await request.post()
-    await services(request).moderation.appoint(
-        group.id, user.account, int(request.match_info["account_id"]), moderator=_flag(form, "on")
-    )
+    account_id = int(request.match_info["account_id"])
+    try:
+        await services(request).moderation.appoint(
+            group.id, user.account, account_id, moderator=_flag(form, "on")
+        )
+    except ValidationError as exc:  # not a local member
+        refused = {"action": "moderator", "account_id": account_id, "error": str(exc)}
+        return await _moderation_page(request, user, group, refused=refused, status=exc.status)
     raise web.HTTPSeeOther(_moderation_path(group))
 
 
 @routes.post(f"/c/{REF}/posts/{{post_id:{ID}}}/remove")
 async def post_remove_post(request: web.Request) -> web.Response:
     user, group = await _moderated(request)
+    svc = services(request)
     form = await request.post()
-    await services(request).moderation.remove_post(
-        group.id,
-        user.account,
-        int(request.match_info["post_id"]),
-        reason=form_text(form, "reason", 2000),
-    )
+    post_id = int(request.match_info["post_id"])
+    reason = form_draft(form, "reason")  # any length: the service says the limit
+    try:
+        await svc.moderation.remove_post(group.id, user.account, post_id, reason=reason)
+    except ValidationError as exc:  # the reason is too long
+        view = await svc.communities.view(_ref(request), user.account)
+        removal = {"post_id": post_id, "reason": echo(reason), "error": str(exc)}
+        return await _community_page(request, view, removal=removal, status=exc.status)
     raise web.HTTPSeeOther(community_path(group))
 
 

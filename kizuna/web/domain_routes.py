@@ -9,6 +9,7 @@ from aiohttp import web
 
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import BlocklistError, parse_blocklist
+from kizuna.services.blocklist_subscriptions import MAX_REFRESH_HOURS
 from kizuna.services.domain_policy import (
     MAX_PRIVATE_COMMENT,
     MAX_PUBLIC_COMMENT,
@@ -43,6 +44,7 @@ async def _page(
     report: ImportReport | None = None,
     import_error: str | None = None,
     applied: Any = None,
+    typed: dict[str, str] | None = None,
 ) -> web.Response:
     svc = services(request)
     policy = svc.domain_policy
@@ -57,6 +59,8 @@ async def _page(
         "report": report,
         "import_error": import_error,
         "applied": applied,
+        # What a refused small form held (allow-list, subscription, pasted list), typed again.
+        "typed": typed or {},
         "severities": SEVERITY_LABELS,
         "title": "Federation policy",
     }
@@ -83,13 +87,18 @@ def _values(fields: dict[str, Any]) -> PolicyValues:
     return PolicyValues(**{k: v for k, v in fields.items() if k != "domain"})
 
 
-async def _act(request: web.Request, action: Callable[[int], Awaitable[object]]) -> web.Response:
-    """Run one admin change; a refusal is shown on the page, success goes back to it."""
+async def _act(
+    request: web.Request,
+    action: Callable[[int], Awaitable[object]],
+    typed: dict[str, str] | None = None,
+) -> web.Response:
+    """Run one admin change; a refusal is shown on the page with what was `typed` in the
+    form again, success goes back to it."""
     user = require_admin(request)
     try:
         await action(user.account_id)
     except (ValidationError, NotFoundError) as exc:
-        return await _page(request, error=str(exc), status=exc.status)
+        return await _page(request, error=str(exc), status=exc.status, typed=typed)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -165,7 +174,8 @@ async def post_admin_domain_allow(request: web.Request) -> web.Response:
     domain = form_text(form, "domain", 300)
     comment = form_text(form, "comment", MAX_PRIVATE_COMMENT)
     allow = services(request).domain_policy.allow
-    return await _act(request, lambda admin: allow(admin, domain, comment))
+    typed = {"allow_domain": domain, "allow_comment": comment}
+    return await _act(request, lambda admin: allow(admin, domain, comment), typed)
 
 
 @routes.post(f"{PAGE}/disallow")
@@ -200,8 +210,9 @@ async def post_admin_domain_import(request: web.Request) -> web.Response:
         return await _page(request, import_error="choose a CSV file or paste a list", status=422)
     try:
         parsed = parse_blocklist(data)
-    except BlocklistError as exc:
-        return await _page(request, import_error=str(exc), status=422)
+    except BlocklistError as exc:  # a pasted list comes back to be corrected
+        pasted = {"import_text": data} if isinstance(data, str) else {}
+        return await _page(request, import_error=str(exc), status=422, typed=pasted)
     report = await services(request).domain_policy.import_blocklist(
         user.account_id, parsed, source=source
     )
@@ -225,10 +236,13 @@ async def post_admin_blocklist(request: web.Request) -> web.Response:
     form = await request.post()
     url = form_text(form, "url", 2100)
     hours_text = form_text(form, "refresh_hours", 6).strip() or "24"
+    typed = {"list_url": url, "list_hours": hours_text}
     if not hours_text.isdigit():
-        raise web.HTTPBadRequest(text="refresh_hours must be a number of hours")
+        error = f"refresh every 1 to {MAX_REFRESH_HOURS} hours"
+        return await _page(request, error=error, status=422, typed=typed)
     subscribe = services(request).blocklists.subscribe
-    return await _act(request, lambda admin: subscribe(admin, url, refresh_hours=int(hours_text)))
+    hours = int(hours_text)
+    return await _act(request, lambda admin: subscribe(admin, url, refresh_hours=hours), typed)
 
 
 @routes.post("/admin/blocklists/{sub_id:[0-9]{1,19}}/{action:refresh|apply|dismiss|remove}")

@@ -164,11 +164,20 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def _wait_message(limit: Limit, wait: float) -> tuple[str, int]:
+def _wait_message(limit: Limit, wait: float, *, who: str = "") -> tuple[str, int]:
     """What to say and the seconds to wait, in whole seconds (never 0: "now" would just
-    repeat the flood)."""
+    repeat the flood). `who` narrows the message, e.g. " from your address"."""
     seconds = max(1, math.ceil(wait))
-    return f"{limit.message}. Try again in {seconds} second{'s' if seconds != 1 else ''}.", seconds
+    return f"{limit.message}{who}. Try again in {in_words(seconds)}.", seconds
+
+
+def in_words(seconds: int) -> str:
+    """A wait as people say it: seconds under a minute, else whole minutes, rounded up
+    (Retry-After keeps the exact seconds)."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def too_many(request: web.Request, limit: Limit, wait: float, *, as_json: bool) -> web.Response:
@@ -201,6 +210,10 @@ def take(request: web.Request, name: LimitName, key: str) -> tuple[str, int] | N
     return None if wait is None else _wait_message(buckets.limit, wait)
 
 
-def check_ip(request: web.Request, name: LimitName) -> web.Response | None:
+def take_ip(request: web.Request, name: LimitName) -> tuple[str, int] | None:
+    """`take` for the client's address (log-in, sign-up): the form comes back with what
+    was typed, saying the address is what is limited."""
     limits = request.app[rate_limits_key]
-    return check(request, name, client_ip(request, trusted_proxy=limits.trusted_proxy))
+    buckets = limits.buckets(name)
+    wait = buckets.take(client_ip(request, trusted_proxy=limits.trusted_proxy))
+    return None if wait is None else _wait_message(buckets.limit, wait, who=" from your address")

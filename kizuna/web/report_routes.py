@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from kizuna.errors import ValidationError
+from kizuna.errors import PermissionDeniedError, ValidationError
 from kizuna.services.reports import CATEGORIES, MAX_COMMENT
+from kizuna.storage.models import User
 from kizuna.web.context import (
     parse_max_id,
     require_moderator,
@@ -13,7 +16,7 @@ from kizuna.web.context import (
     see_other,
     services,
 )
-from kizuna.web.forms import Form, form_text
+from kizuna.web.forms import Form, echo, form_draft, form_text
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -67,9 +70,10 @@ async def post_report(request: web.Request) -> web.Response:
     form = await request.post()
     account_id = _id(form_text(form, "account", 20), "account")
     post_ids = _form_posts(form)
+    comment = form_draft(form, "comment")  # any length: the service says the limit
     values = {
         "category": form_text(form, "category", 20) or "other",
-        "comment": form_text(form, "comment", 5000),
+        "comment": echo(comment),
         "forward": form_text(form, "forward", 10) == "on",
     }
     try:
@@ -78,7 +82,7 @@ async def post_report(request: web.Request) -> web.Response:
             account_id,
             post_ids=post_ids,
             category=str(values["category"]),
-            comment=str(values["comment"]),
+            comment=comment,
             forward=bool(values["forward"]),
         )
     except ValidationError as exc:
@@ -120,16 +124,30 @@ async def get_admin_reports(request: web.Request) -> web.Response:
     return render(request, "admin_reports.html", context)
 
 
-@routes.get("/admin/reports/{report_id:[0-9]{1,19}}")
-async def get_admin_report(request: web.Request) -> web.Response:
-    user = require_moderator(request)
-    detail = await services(request).reports.detail(user, int(request.match_info["report_id"]))
+async def _report_page(
+    request: web.Request,
+    user: User,
+    report_id: int,
+    *,
+    refused: dict[str, Any] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """A report's page; after a refused action (`refused`: which, what was typed, why) with
+    its form shown again holding the text, and the reason."""
+    detail = await services(request).reports.detail(user, report_id)
     context = {
         "d": detail,
         "labels": CATEGORY_LABELS,
+        "refused": refused,
         "title": f"Report {detail.report.id}",
     }
-    return render(request, "admin_report.html", context)
+    return render(request, "admin_report.html", context, status=status)
+
+
+@routes.get("/admin/reports/{report_id:[0-9]{1,19}}")
+async def get_admin_report(request: web.Request) -> web.Response:
+    user = require_moderator(request)
+    return await _report_page(request, user, int(request.match_info["report_id"]))
 
 
 @routes.post("/admin/reports/{report_id:[0-9]{1,19}}/{action:resolve|reopen|note|assign}")
@@ -137,19 +155,29 @@ async def post_admin_report(request: web.Request) -> web.Response:
     user = require_moderator(request)
     svc = services(request).reports
     report_id = int(request.match_info["report_id"])
+    action = request.match_info["action"]
     form = await request.post()
-    match request.match_info["action"]:
-        case "resolve":
-            await svc.resolve(
-                user,
-                report_id,
-                action=form_text(form, "account_action", 20),
-                text=form_text(form, "text", 5000),
-            )
-        case "reopen":
-            await svc.reopen(user, report_id)
-        case "note":
-            await svc.add_note(user, report_id, form_text(form, "note", 5000))
-        case _:
-            await svc.assign_to_self(user, report_id)
+    # Any length: the service says the limit, and the form comes back with the text.
+    account_action = form_text(form, "account_action", 20)
+    text = form_draft(form, "text")
+    note = form_draft(form, "note")
+    try:
+        match action:
+            case "resolve":
+                await svc.resolve(user, report_id, action=account_action, text=text)
+            case "reopen":
+                await svc.reopen(user, report_id)
+            case "note":
+                await svc.add_note(user, report_id, note)
+            case _:
+                await svc.assign_to_self(user, report_id)
+    except (ValidationError, PermissionDeniedError) as exc:  # e.g. resolved already
+        refused = {
+            "action": action,
+            "account_action": account_action,
+            "text": echo(text),
+            "note": echo(note),
+            "error": str(exc),
+        }
+        return await _report_page(request, user, report_id, refused=refused, status=exc.status)
     return see_other(f"/admin/reports/{report_id}")
