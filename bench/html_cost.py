@@ -4,11 +4,11 @@ Remote HTML (note content and content warning, actor bio and fields) is sanitise
 bleach/html5lib, whose tree builder is quadratic in nesting depth, and content warnings were
 read with the standard library's HTMLParser, quadratic on some malformed input. `sanitize`
 now refuses HTML past `MAX_HTML_TAGS` tags or `MAX_HTML_DEPTH` levels after one linear scan.
-For each case this prints the CPU time (`time.process_time`) of `parse_note` as it is now,
-what it decided, the CPU time of the same parse without the bound (bleach alone, or
-HTMLParser on the raw warning: the code before), and both as a ratio of the ceiling: parsing
-a typical 500-character Mastodon post, measured in the same run. Nothing asserts; results go
-to bench/results/html_cost.json.
+For each case this prints the CPU time (`time.process_time`) of `parse_note` (`parse_actor`
+for a bio) as it is now, what it decided, the CPU time of the same parse without the bound
+(bleach alone, or HTMLParser on the raw warning: the code before), and both as a ratio of the
+ceiling: parsing a typical 500-character Mastodon post, measured in the same run. Nothing
+asserts; results go to bench/results/html_cost.json.
 
     python bench/html_cost.py [--rounds 200] [--skip-before]
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.activitypub import html as sanitiser
+from kizuna.activitypub.actors import parse_actor
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.objects import parse_note
 
@@ -35,6 +36,8 @@ TYPICAL = (
     '<p><a href="https://m.test/tags/bench" class="mention hashtag" rel="tag">#<span>bench'
     "</span></a></p>"
 )
+
+NESTED_SPANS = "<span>" * 50_000 + "</span>" * 50_000  # fits a 1 MiB inbox body
 
 
 def _note(content: str, summary: str | None = None) -> dict[str, Any]:
@@ -64,7 +67,7 @@ def cpu(work: Callable[[], object], rounds: int = 1) -> float:
 
 def now(doc: dict[str, Any]) -> str:
     try:
-        parse_note(doc)
+        parse_actor(doc) if doc["type"] == "Person" else parse_note(doc)
     except InvalidActivityError as exc:
         return f"refused: {exc}"
     return "kept"
@@ -99,6 +102,17 @@ def main() -> None:
         ("worst kept: depth 99, 10k tags", _note(worst_kept), old_content(worst_kept)),
         ("33,000 nested <b> (99 kB)", _note("<b>" * 33_000), old_content("<b>" * 33_000)),
         ("3,000 nested <span> + text", _note("<span>x" * 3_000), old_content("<span>x" * 3_000)),
+        (
+            "bio: 50,000 nested <span> (650 kB)",
+            {
+                "id": "https://m.test/users/pat",
+                "type": "Person",
+                "preferredUsername": "pat",
+                "inbox": "https://m.test/users/pat/inbox",
+                "summary": NESTED_SPANS,
+            },
+            old_content(NESTED_SPANS),
+        ),
         (
             "warning: 5,000 unclosed <a x",
             _note("<p>hi</p>", "<a x" * 5_000),
