@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 _HTML: Final = "text/html"
-# More is a flood, refused (Mastodon shows 4, Akkoma keeps 20 of a remote actor): each value is
-# HTML to sanitise, so the count and the tags of all of them together are bounded.
+# More is a flood, refused (Mastodon's users fill at most 4): each value is HTML to sanitise,
+# so their count and the tags of all of them together are bounded.
 MAX_PROFILE_FIELDS: Final = 50
 # What Mastodon stores for a remote account (Account::USERNAME_ONLY_RE, validated for every
 # remote account, case-insensitive): letters, digits and "_", with "." and "-" only inside.
