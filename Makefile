@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fanout.py --followers 2000 --servers 50 --unshared 500 --workers 1,2
 	$(BIN)/python bench/community_relay.py --rounds 30
 	$(BIN)/python bench/domain_policy.py --seconds 0.5
+	$(BIN)/python bench/html_cost.py
 	$(BIN)/python bench/e2e_latency.py --posts 200 --posters 50 --local-posts 100 --local-posters 10
 
 clean:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from kizuna.activitypub.context import actor_context
 from kizuna.activitypub.errors import InvalidActivityError
-from kizuna.activitypub.html import sanitize
+from kizuna.activitypub.html import MAX_HTML_TAGS, sanitize
 from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
     JsonObject,
@@ -28,6 +28,7 @@ from kizuna.activitypub.vocab import (
 )
 
 __all__ = [
+    "MAX_PROFILE_FIELDS",
     "REMOTE_USERNAME_RE",
     "Image",
     "LocalActor",
@@ -39,6 +40,9 @@ __all__ = [
 ]
 
 _HTML: Final = "text/html"
+# More is a flood, refused (Mastodon's users fill at most 4): each value is HTML to sanitise,
+# so their count and the tags of all of them together are bounded.
+MAX_PROFILE_FIELDS: Final = 50
 # What Mastodon stores for a remote account (Account::USERNAME_ONLY_RE, validated for every
 # remote account, case-insensitive): letters, digits and "_", with "." and "-" only inside.
 # Misskey's check of a remote actor (/^\w([\w-.]*\w)?$/, ASCII \w) and Lemmy's names are
@@ -206,12 +210,14 @@ def parse_actor(doc: object) -> RemoteActor:
     name = doc.get("name")
     summary = doc.get("summary")
     published = doc.get("published")
+    fields = _property_values(doc.get("attachment"))
+    _check_profile_html([summary, *(value for _, value in fields)])
     return RemoteActor(
         id=actor_id,
         type=actor_type,
         preferred_username=username,
         name=name if isinstance(name, str) else None,
-        summary_html=sanitize(summary) if isinstance(summary, str) else "",
+        summary_html=sanitize(summary, "summary") if isinstance(summary, str) else "",
         url=_link_href(doc.get("url")),
         inbox=inbox,
         outbox=_http_id(doc.get("outbox")),
@@ -229,7 +235,10 @@ def parse_actor(doc: object) -> RemoteActor:
         published=published if isinstance(published, str) else None,
         icon_url=_image_url(doc.get("icon")),
         image_url=_image_url(doc.get("image")),
-        fields=tuple(_profile_fields(doc.get("attachment"))),
+        fields=tuple(
+            ProfileField(name=name, value_html=sanitize(value, "profile field value"))
+            for name, value in fields
+        ),
         raw=doc,
     )
 
@@ -281,12 +290,25 @@ def _image_url(value: Any) -> str | None:
     return None
 
 
-def _profile_fields(value: Any) -> list[ProfileField]:
-    fields: list[ProfileField] = []
+def _property_values(value: Any) -> list[tuple[str, str]]:
+    fields: list[tuple[str, str]] = []
     for item in as_list(value):
         if not isinstance(item, dict) or item.get("type") != "PropertyValue":
             continue
         name, val = item.get("name"), item.get("value")
         if isinstance(name, str) and isinstance(val, str):
-            fields.append(ProfileField(name=name, value_html=sanitize(val)))
+            fields.append((name, val))
+    if len(fields) > MAX_PROFILE_FIELDS:
+        raise InvalidActivityError(
+            f"too many profile fields: {len(fields)} (at most {MAX_PROFILE_FIELDS})"
+        )
     return fields
+
+
+def _check_profile_html(values: list[Any]) -> None:
+    # `sanitize` bounds each value; this bounds them together, before any is parsed.
+    tags = sum(v.count("<") for v in values if isinstance(v, str))
+    if tags > MAX_HTML_TAGS:
+        raise InvalidActivityError(
+            f"summary and profile fields have {tags} tags (at most {MAX_HTML_TAGS})"
+        )

@@ -9,16 +9,26 @@ http(s) URL is unwrapped to its text. Elements whose content is code or embedded
 with their content instead of leaving it behind as text.
 
 The output is the only remote HTML a template may mark `|safe`.
+
+Before bleach parses anything, `check_html_cost` bounds the parse with one linear scan:
+html5lib's tree builder is quadratic in the nesting depth (every start tag and text node
+scans the stack of open and active formatting elements), so 33,000 nested `<b>` in a 100 kB
+post took seconds of CPU. HTML nested deeper than MAX_HTML_DEPTH or holding more than
+MAX_HTML_TAGS tags is refused, not cut (cutting markup changes its meaning). Nokogiri's HTML5
+parser, which Mastodon's sanitiser uses, refuses trees deeper than 400 in the same way
+(`max_tree_depth`); real posts nest a handful of elements.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 import bleach
 
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.vocab import is_http_url
 
 if TYPE_CHECKING:  # bleach's stubs type filters against html5lib; at run time bleach
@@ -26,7 +36,15 @@ if TYPE_CHECKING:  # bleach's stubs type filters against html5lib; at run time b
 else:
     from bleach.html5lib_shim import Filter
 
-__all__ = ["ALLOWED_CLASSES", "ALLOWED_TAGS", "LINK_REL", "sanitize"]
+__all__ = [
+    "ALLOWED_CLASSES",
+    "ALLOWED_TAGS",
+    "LINK_REL",
+    "MAX_HTML_DEPTH",
+    "MAX_HTML_TAGS",
+    "check_html_cost",
+    "sanitize",
+]
 
 ALLOWED_TAGS: Final = frozenset(
     {
@@ -38,6 +56,8 @@ ALLOWED_CLASSES: Final = frozenset(
     {"h-card", "invisible", "ellipsis", "mention", "hashtag", "u-url"}
 )
 LINK_REL: Final = "nofollow noopener noreferrer"
+MAX_HTML_DEPTH: Final = 100
+MAX_HTML_TAGS: Final = 10_000  # '<' characters: one every 10 characters of a 100 kB post
 
 # Let through the sanitizer only so that `_PostFilter` can drop them *with* their content.
 _DROP_WITH_CONTENT: Final = frozenset(
@@ -50,13 +70,64 @@ _ATTRIBUTES: Final = {"a": ["href", "rel", "class"], "span": ["class"]}
 _HREF: Final = (None, "href")
 _CLASS: Final = (None, "class")
 _local = threading.local()
+# A tag's start as a tokenizer sees it; matching stops at the name, so a run of unclosed
+# `<a x<a x…` is still scanned once.
+_TAG_START: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_VOID: Final = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    }
+)  # fmt: skip
+# A start tag of one of these closes an open one of the same name (HTML's implied end tags).
+_SIBLINGS: Final = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th"})
+_TABLE_PARTS: Final = frozenset(
+    {"table", "caption", "colgroup", "tbody", "thead", "tfoot", "tr", "td", "th"}
+)
 
 
-def sanitize(html: str) -> str:
-    """Remote HTML → HTML safe to embed in our pages."""
+def sanitize(html: str, what: str = "HTML") -> str:
+    """Remote HTML → HTML safe to embed in our pages; raises `InvalidActivityError` (naming
+    `what`) for HTML too deeply nested or holding too many tags to parse cheaply."""
     if not html:
         return ""
+    check_html_cost(html, what)
     return _cleaner().clean(html)
+
+
+def check_html_cost(html: str, what: str = "HTML") -> None:
+    """Refuse HTML whose parse would cost more than real posts need, in time linear in its
+    length. The depth is counted from above: an end tag closes only the innermost open
+    element (or an unclosed `<p>`/`<li>`… and its parent); a stray or misnested one closes
+    nothing, so misnesting that makes html5lib reopen formatting elements counts at least
+    as deep as html5lib builds it."""
+    tags = html.count("<")
+    if tags > MAX_HTML_TAGS:
+        raise InvalidActivityError(f"{what} has {tags} tags (at most {MAX_HTML_TAGS})")
+    open_elements: list[str] = []
+    depth = 0
+    for match in _TAG_START.finditer(html):
+        name = match.group(2).lower()
+        if match.group(1):
+            innermost = open_elements[-2:]  # an end tag closes one of these or nothing
+            if innermost[-1:] == [name]:
+                depth -= _weight(open_elements.pop())
+            elif innermost[:1] == [name] and innermost[-1] in _SIBLINGS:
+                depth -= _weight(open_elements.pop()) + _weight(open_elements.pop())
+        elif name not in _VOID:
+            if name in _SIBLINGS and open_elements[-1:] == [name]:
+                continue
+            open_elements.append(name)
+            depth += _weight(name)
+            if depth > MAX_HTML_DEPTH:
+                raise InvalidActivityError(
+                    f"{what} is nested more than {MAX_HTML_DEPTH} elements deep"
+                )
+
+
+def _weight(name: str) -> int:
+    # A table part opens the part it must sit in too (`<table><td>` builds tbody and tr).
+    return 2 if name in _TABLE_PARTS else 1
 
 
 def _cleaner() -> bleach.Cleaner:

@@ -480,7 +480,7 @@ def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:
         url=url,
         attributed_to=_attributed_to(doc.get("attributedTo")),
         content_html=_content_html(doc, kind, ident, url, attachments),
-        summary=_plain_text(_limited_str(doc.get("summary"), "summary")),
+        summary=_summary(doc),
         sensitive=doc.get("sensitive") is True,
         published=_str_or_none(doc.get("published")),
         updated=_str_or_none(doc.get("updated")),
@@ -704,7 +704,7 @@ def _content_html(
             escaped = html.escape(link)
             header += f'<p><a href="{escaped}">{escaped}</a></p>'
         content = header + content
-    return sanitize(content)
+    return sanitize(content, "content")
 
 
 def _poll_options(doc: JsonObject) -> tuple[tuple[str, ...], bool]:
@@ -739,10 +739,15 @@ class _TextCollector(HTMLParser):
             self.parts.append(data)
 
 
-def _plain_text(value: str | None) -> str | None:
-    """Summary as plain text: tags stripped, entities decoded, whitespace collapsed."""
-    if value is None:
-        return None
+def _summary(doc: JsonObject) -> str | None:
+    return _plain_text(sanitize(_limited_str(doc.get("summary"), "summary") or "", "summary"))
+
+
+def _plain_text(value: str) -> str | None:
+    """Sanitised HTML as plain text: tags stripped, entities decoded, whitespace collapsed.
+    Only bleach's output is read here: the standard library's parser is quadratic on some
+    malformed input (on Python 3.11, 100 kB of `<a x` took a minute) and raises
+    AssertionError on `<![`."""
     collector = _TextCollector()
     collector.feed(value)
     collector.close()
