@@ -52,6 +52,9 @@ def test_command_name__on_path_it_is_the_bare_name(
     script = tmp_path / "kizuna"
     script.write_text("#!/bin/sh\n")
     script.chmod(0o755)
+    elsewhere = tmp_path / "elsewhere"  # a working directory the script is not below
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     assert command_name(str(script)) == str(script)  # off PATH: the full path
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     assert command_name(str(script)) == "kizuna"
