@@ -99,6 +99,9 @@ class Stream:
         notes = [e.id for e in events if e.kind == "notification"]
         if any(e.kind == "follow" for e in events):
             await self.on_follows_changed()
+            # A newly followed account's posts committed before its key was watched sent
+            # their hints nowhere: read from the cursor as after a loss.
+            lost = True
         hinted = [e.id for e in events if e.kind == "post"]
         if not lost and not hinted:
             return Batch(notifications=notes)

@@ -90,6 +90,10 @@ class Database:
             touched.extend(session.dirty)
 
     def _committed(self, session: SyncSession) -> None:
+        # after_commit fires when a savepoint is released too, while the outer transaction
+        # may still roll back and others cannot see its rows yet: only the outermost counts.
+        if session.in_nested_transaction():
+            return
         touched = session.info.pop(_TOUCHED, None)
         if not touched:
             return

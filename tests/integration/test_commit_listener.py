@@ -42,6 +42,21 @@ async def test_told_after_commit_with_what_was_added_savepoints_included(db: Dat
     assert len(told) == 1
 
 
+async def test_a_released_savepoint_tells_nobody_before_the_outer_commit(db: Database) -> None:
+    # A savepoint released (repo.add_follow's) is not a commit: others cannot see its rows
+    # yet, and a stream told now would read them as absent and never hear of them again.
+    told: list[list[str]] = []
+    db.on_commit(lambda objs: told.append([o.key for o in objs]))  # type: ignore[attr-defined]
+    async with db.begin() as session:
+        async with session.begin_nested():
+            session.add(InstanceSetting(key="in-savepoint", value="1"))
+        assert told == []
+        session.add(InstanceSetting(key="after", value="2"))
+        await session.flush()
+        assert told == []
+    assert told == [["in-savepoint", "after"]]
+
+
 async def test_a_failing_listener_does_not_fail_the_commit(db: Database) -> None:
     def broken(_objs: object) -> None:
         raise RuntimeError("listener bug")

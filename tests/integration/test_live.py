@@ -97,6 +97,25 @@ async def test_a_new_follow_joins_the_open_stream(network: Network) -> None:
     stream.close()
 
 
+async def test_a_post_made_before_the_stream_watches_its_new_author_still_arrives(
+    network: Network,
+) -> None:
+    # The follow's hint is waiting and the stream has not yet read it (so it does not watch
+    # dave) when dave posts: that post's hint goes nowhere, and the read after the follow
+    # must find it from the cursor.
+    a = await network.start("a.test")
+    _, me = await person(a.services, "alice")
+    _, dave = await person(a.services, "dave")
+    stream = await a.services.live.home(me)
+    try:
+        await a.services.follows.follow(me, "dave")
+        post = await a.services.posts.create(dave, "posted before the stream watched dave")
+        batch = await stream.read()
+        assert [p.id for p in batch.posts] == [post.id]
+    finally:
+        stream.close()
+
+
 async def test_notifications_reach_every_live_page_of_the_user(network: Network) -> None:
     a = await network.start("a.test")
     alice, me = await person(a.services, "alice")
