@@ -60,7 +60,8 @@ async def test_community_relays_each_reaction_in_the_members_dialect(network: Ne
     assert [(r["type"], "content" in r, "_misskey_reaction" in r) for r in odd] == [
         ("Like", False, False)
     ], odd
-    assert [(r["type"], r.get("content")) for r in _relayed_reactions(misskey)] == [
+    # Deliveries to one server run side by side (up to 4 in flight), so arrival order is free.
+    assert sorted((r["type"], r.get("content")) for r in _relayed_reactions(misskey)) == [
         ("Like", "🎉"),
         ("Like", "👎"),
     ]
