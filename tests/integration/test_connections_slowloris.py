@@ -128,8 +128,32 @@ async def test_trickled_body_cut_with_408(network: Network, path: str, content_t
 
     await served(a)  # the server is not held up meanwhile
     answer = await closed_by_server(reader)
-    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    # Cut. A byte still dripping in as the server closes is answered by the kernel with a
+    # reset, which may discard the 408 before it is read (TCP, not us): the stalled body
+    # below shows the 408 itself.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:200]
     await asyncio.wait_for(drip, BOUND)
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/login", "application/x-www-form-urlencoded"),
+        ("/settings/profile", "multipart/form-data; boundary=xyz"),
+    ],
+)
+async def test_stalled_body_answered_408(network: Network, path: str, content_type: str) -> None:
+    a = await network.start("a.test", body_timeout=0.3, header_timeout=30.0)
+    reader, writer = await connect(a)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: a.test\r\nContent-Type: {content_type}\r\n"
+        "Content-Length: 100000\r\n\r\n".encode()
+        + b"x" * 10
+    )
+    await served(a)
+    answer = await closed_by_server(reader)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     writer.close()
 
 
