@@ -12,10 +12,10 @@ from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.federation.addresses import PublicOnlyResolver
 from tests.integration.lab import Network
 
-# 127.0.0.1, 10.0.0.1 and 169.254.169.254 inside IPv6 addresses.
+# Refused: 127.0.0.1, 10.0.0.1 and 169.254.169.254 inside IPv6 addresses (never connected to).
 HIDDEN_PRIVATE = (
     "::127.0.0.1",  # IPv4-compatible
-    "::ffff:0:10.0.0.1",  # IPv4-translated
+    "::ffff:0:10.0.0.1",  # IPv4-translated (refused)
     "64:ff9b::169.254.169.254",  # NAT64 well-known prefix
     "64:ff9b:1::a00:1",  # NAT64 local-use prefix
     "2002:7f00:1::1",  # 6to4
