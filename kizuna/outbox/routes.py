@@ -133,20 +133,14 @@ async def get_status_activity(request: web.Request) -> web.Response:
     return activity_response(doc)
 
 
-@routes.get(REACTION)
+@routes.get(REACTION + "{undo:(/undo)?}")
 async def get_reaction(request: web.Request) -> web.Response:
+    """A reaction we sent, or (`…/undo`) the Undo that took it back."""
     await require_signature(request)
     doc = await services(request).publishing.reaction_activity(
-        request.match_info["username"], int(request.match_info["reaction_id"])
-    )
-    return activity_response(doc)
-
-
-@routes.get(REACTION + "/undo")
-async def get_reaction_undo(request: web.Request) -> web.Response:
-    await require_signature(request)
-    doc = await services(request).publishing.reaction_activity(
-        request.match_info["username"], int(request.match_info["reaction_id"]), undo=True
+        request.match_info["username"],
+        int(request.match_info["reaction_id"]),
+        undo=bool(request.match_info["undo"]),
     )
     return activity_response(doc)
 
