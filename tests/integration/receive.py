@@ -1,11 +1,14 @@
-"""Put activities straight into an instance's inbox table and process them.
+"""Activities into an instance's inbox: straight into its table (`receive`), or signed by a
+Mastodon-shaped peer through the real door (`deliver`).
 
-For payload tests: the signature was checked at the door (tests/unit/test_signatures_*,
-test_inbox.py); what is tested here is what processing makes of a peer's document.
+`receive` is for payload tests: the signature was checked at the door (tests/unit/
+test_signatures_*, test_inbox.py); what is tested there is what processing makes of a
+peer's document.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +16,8 @@ from sqlalchemy import select
 
 from kizuna.services.container import Services
 from kizuna.storage.models import InboxActivity
+from tests.fakes.mastodon import FakeMastodon
+from tests.integration.lab import Instance
 
 
 async def receive(services: Services, *docs: dict[str, Any]) -> list[InboxActivity]:
@@ -34,3 +39,11 @@ async def receive(services: Services, *docs: dict[str, Any]) -> list[InboxActivi
     await services.processor.run_single_cycle()
     async with services.db.begin() as session:
         return list((await session.scalars(select(InboxActivity))).all())
+
+
+async def deliver(a: Instance, peer: FakeMastodon, doc: dict[str, Any]) -> None:
+    """POST `doc` to `a`'s shared inbox signed by `peer`, as a.test's; it must be taken (202)."""
+    body = json.dumps(doc).encode()
+    headers = peer.sign(f"https://{a.domain}/inbox", body)
+    response = await a.browser.post("/inbox", data=body, headers=headers)
+    assert response.status == 202, await response.text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from kizuna.storage.models import Account, Follow, InboxActivity, Post
 from tests.fakes.mastodon import FakeMastodon
 from tests.integration.lab import Instance, Network
+from tests.integration.receive import deliver
 
 ALICE = "https://a.test/users/alice"
 
@@ -22,15 +22,8 @@ async def _setup(network: Network) -> tuple[Instance, FakeMastodon]:
     return a, peer
 
 
-async def _send(a: Instance, peer: FakeMastodon, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc).encode()
-    headers = peer.sign("https://a.test/inbox", body)
-    response = await a.browser.post("/inbox", data=body, headers=headers)
-    assert response.status == 202, await response.text()
-
-
 async def _follow_and_post(a: Instance, peer: FakeMastodon, network: Network) -> None:
-    await _send(a, peer, peer.follow(ALICE))
+    await deliver(a, peer, peer.follow(ALICE))
     note = {
         "id": f"{peer.actor_id}/statuses/1",
         "type": "Note",
@@ -38,7 +31,7 @@ async def _follow_and_post(a: Instance, peer: FakeMastodon, network: Network) ->
         "content": "<p>hello</p>",
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
     }
-    await _send(
+    await deliver(
         a,
         peer,
         {"id": f"{note['id']}/activity", "type": "Create", "actor": peer.actor_id, "object": note},
@@ -56,7 +49,7 @@ async def test_account_deleted_by_its_server(network: Network) -> None:
     await _follow_and_post(a, peer, network)
     assert len(await _rows(a, Follow)) == 1
     assert len([p for p in await _rows(a, Post) if not p.local]) == 1
-    await _send(
+    await deliver(
         a,
         peer,
         {
@@ -77,7 +70,7 @@ async def test_account_deleted_by_its_server(network: Network) -> None:
 async def test_block_ends_follows_both_ways(network: Network) -> None:
     a, peer = await _setup(network)
     await _follow_and_post(a, peer, network)
-    await _send(
+    await deliver(
         a,
         peer,
         {"id": "https://m.test/blocks/1", "type": "Block", "actor": peer.actor_id, "object": ALICE},
@@ -104,7 +97,7 @@ async def test_move_recorded_only_when_the_new_account_confirms(network: Network
             "object": peer.actor_id,
             "target": target,
         }
-        await _send(a, peer, move)
+        await deliver(a, peer, move)
         await network.drain()
     (moved,) = [acc for acc in await _rows(a, Account) if acc.uri == peer.actor_id]
     assert moved.moved_to_uri == new.actor_id

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 
 from kizuna.services.container import Services
 from kizuna.services.domain_policy import PolicyValues
-from kizuna.storage import repo
 from kizuna.storage.models import (
     Account,
     AccountBlock,
@@ -24,16 +23,9 @@ from kizuna.storage.models import (
 )
 from kizuna.web.context import services_key
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, csrf_token, log_in, make_user, submit
+from tests.integration.web import Client, csrf_token, log_in, make_user, stored_account, submit
 
 NOW = datetime.now(UTC)
-
-
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username)
-    assert account is not None
-    return account
 
 
 async def _remote(services: Services, username: str, domain: str) -> Account:
@@ -108,7 +100,7 @@ async def test_block_local_account_then_follows_end_and_both_see_nothing(
     )
     await log_in(alice_client, await make_user(services, "alice"))
     await log_in(bob_client, await make_user(services, "bob"))
-    alice, bob = await _account(services, "alice"), await _account(services, "bob")
+    alice, bob = await stored_account(services, "alice"), await stored_account(services, "bob")
     await services.follows.follow(alice, "bob")
     await services.follows.follow(bob, "alice")
     await services.posts.create(alice, "alice before the block")
@@ -150,7 +142,7 @@ async def test_mute_hides_from_home_and_notifications_not_from_profile(
 ) -> None:
     client = await make_client()
     await log_in(client, await make_user(services, "alice"))
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     bob = (await services.accounts.create_user("bob", "password-bob")).account
     await services.follows.follow(alice, "bob")
     mine = await services.posts.create(alice, "alice asks")
@@ -203,7 +195,7 @@ async def test_domain_block_hides_posts_boosts_notifications_and_ends_follows(
 ) -> None:
     client = await make_client()
     await log_in(client, await make_user(services, "alice"))
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     carol = (await services.accounts.create_user("carol", "password-carol")).account
     wolf = await _remote(services, "wolf", "evil.test")
     fox = await _remote(services, "fox", "sub.evil.test")  # user blocks match the host only
@@ -263,7 +255,7 @@ async def test_limited_account_and_domain_left_out_of_public_timelines_not_home(
 ) -> None:
     client = await make_client()
     await log_in(client, await make_user(services, "alice"))
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     dave = (await services.accounts.create_user("dave", "password-dave")).account
     quiet = await _remote(services, "q", "deep.quiet.test")
     loud = await _remote(services, "l", "notquiet.test")  # only a real subdomain is covered
@@ -300,7 +292,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
 ) -> None:
     client, anonymous = await make_client(), await make_client()
     await log_in(client, await make_user(services, "alice"))
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     await services.accounts.create_user("bob", "password-bob")
 
     assert (await submit(client, "/@alice/block", {}, form_page="/")).status == 422
@@ -346,7 +338,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
 async def test_settings_page_and_json_lists(make_client: ClientFactory, services: Services) -> None:
     client = await make_client()
     await log_in(client, await make_user(services, "alice"))
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     bob = (await services.accounts.create_user("bob", "password-bob")).account
     carol = (await services.accounts.create_user("carol", "password-carol")).account
     await services.blocks.block(alice, bob.id)

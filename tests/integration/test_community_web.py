@@ -25,20 +25,21 @@ from kizuna.storage.models import (
 )
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_profile import tiny_png
-from tests.integration.web import Client, Person, csrf_token, log_in, make_user, submit
+from tests.integration.web import (
+    Client,
+    Person,
+    csrf_token,
+    log_in,
+    make_user,
+    stored_account,
+    submit,
+)
 
 POST_IDS_RE = re.compile(r'data-post-id="(\d+)"')
 ENTRY_RE = re.compile(r'<article class="community-entry">(.*?)</article>', re.S)
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-async def _account(services: Services, username: str, domain: str = "") -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username.casefold(), domain)
-    assert account is not None, username
-    return account
 
 
 async def _user(make_client: ClientFactory, services: Services, name: str) -> Client:
@@ -54,7 +55,7 @@ async def _community(
 ) -> Account:
     """A community made by the service directly (setup for tests about other pages)."""
     new = NewCommunity(slug=slug, name=name or slug.title(), **options)  # type: ignore[arg-type]
-    return await services.communities.create(await _account(services, owner), new)
+    return await services.communities.create(await stored_account(services, owner), new)
 
 
 async def _cats_with_member(
@@ -66,7 +67,7 @@ async def _cats_with_member(
     alice = await make_client()
     await log_in(alice, Person("alice", "pw-alice-long"))
     bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
+    bob_id = (await stored_account(services, "bob")).id
     assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
     return group, alice, bob, bob_id
 
@@ -141,7 +142,7 @@ async def test_create_community_via_form_then_its_page(
     assert response.status == 303, await response.text()
     assert response.headers["Location"] == "/c/gardening"
 
-    group = await _account(services, "gardening")
+    group = await stored_account(services, "gardening")
     assert group.actor_type == "Group"
     assert group.display_name == "庭いじり Gardening"
     assert group.locked is False
@@ -149,7 +150,9 @@ async def test_create_community_via_form_then_its_page(
     assert group.avatar_path.endswith(".png")
     async with services.db.begin() as session:
         community = await session.get(Community, group.id)
-        role = await session.get(CommunityRole, (group.id, (await _account(services, "alice")).id))
+        role = await session.get(
+            CommunityRole, (group.id, (await stored_account(services, "alice")).id)
+        )
     assert community is not None
     assert community.rules == "1. Be kind\n2. No selling"
     assert community.posting_restricted is False
@@ -314,7 +317,7 @@ async def test_join_an_open_community_then_leave(
     await make_user(services, "alice")
     group = await _community(services, "alice", "cats", "Cat lovers")
     bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
+    bob_id = (await stored_account(services, "bob")).id
 
     before = await _page(bob, "/c/cats")
     assert '<button type="submit">Join</button>' in before
@@ -346,8 +349,8 @@ async def test_join_by_approval_then_moderator_approves_on_moderation_page(
     await log_in(alice, Person("alice", "pw-alice-long"))
     bob = await _user(make_client, services, "bob")
     carol = await _user(make_client, services, "carol")
-    bob_id = (await _account(services, "bob")).id
-    carol_id = (await _account(services, "carol")).id
+    bob_id = (await stored_account(services, "bob")).id
+    carol_id = (await stored_account(services, "carol")).id
 
     assert '<button type="submit">Ask to join</button>' in await _page(bob, "/c/quiet")
     for client in (bob, carol):
@@ -407,7 +410,7 @@ async def test_member_posts_show_on_the_page_and_non_members_are_refused(
 
     response = await _post_to(bob, "cats", "うちの猫は寝てばかり")
     assert response.status == 303
-    [post] = await _posts_by(services, (await _account(services, "bob")).id)
+    [post] = await _posts_by(services, (await stored_account(services, "bob")).id)
     assert response.headers["Location"] == f"/c/cats#post-{post.id}"
     assert post.community_id == group.id
     assert post.visibility == "public"
@@ -419,14 +422,14 @@ async def test_member_posts_show_on_the_page_and_non_members_are_refused(
     refused = await _post_to(carol, "cats", "let me in")
     assert refused.status == 403
     assert "join !cats before posting in it" in await refused.text()
-    assert await _posts_by(services, (await _account(services, "carol")).id) == []
+    assert await _posts_by(services, (await stored_account(services, "carol")).id) == []
 
     too_long = await _post_to(bob, "cats", "あ" * 151)
     assert too_long.status == 422
     body = await too_long.text()
     assert "at most 150 characters; this one has 151" in body
     assert "あ" * 151 in body  # the draft is kept
-    assert len(await _posts_by(services, (await _account(services, "bob")).id)) == 1
+    assert len(await _posts_by(services, (await stored_account(services, "bob")).id)) == 1
 
 
 async def test_posting_restricted_community_takes_threads_from_moderators_only(
@@ -437,7 +440,7 @@ async def test_posting_restricted_community_takes_threads_from_moderators_only(
     alice = await make_client()
     await log_in(alice, Person("alice", "pw-alice-long"))
     bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
+    bob_id = (await stored_account(services, "bob")).id
     assert (await _act(bob, "/c/news/join", form_page="/c/news")).status == 303
 
     page = await _page(bob, "/c/news")
@@ -449,7 +452,7 @@ async def test_posting_restricted_community_takes_threads_from_moderators_only(
     assert await _posts_by(services, bob_id) == []
 
     assert (await _post_to(alice, "news", "Weekly thread")).status == 303
-    [thread] = await _posts_by(services, (await _account(services, "alice")).id)
+    [thread] = await _posts_by(services, (await stored_account(services, "alice")).id)
     assert thread.community_id == group.id
     assert "Weekly thread" in await _page(bob, "/c/news")
 
@@ -476,7 +479,7 @@ async def test_moderator_removes_a_post_and_the_log_says_so(
     bob = await _user(make_client, services, "bob")
     assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
     assert (await _post_to(bob, "cats", "buy cheap watches")).status == 303
-    [post] = await _posts_by(services, (await _account(services, "bob")).id)
+    [post] = await _posts_by(services, (await stored_account(services, "bob")).id)
 
     bob_view = await _page(bob, "/c/cats")
     assert f'action="/c/cats/posts/{post.id}/remove"' not in bob_view
@@ -519,7 +522,7 @@ async def test_ban_stops_posting_shows_in_log_then_unban(
 
     members = (await _page(alice, "/c/cats/moderation")).split('id="members-heading"')[1]
     assert f'action="/c/cats/members/{bob_id}/ban"' in members
-    alice_id = (await _account(services, "alice")).id
+    alice_id = (await stored_account(services, "alice")).id
     assert f'action="/c/cats/members/{alice_id}/ban"' not in members  # no banning the owner
 
     banned = await _act(
@@ -569,7 +572,7 @@ async def test_pin_shows_the_thread_first_marked_pinned_then_unpin(
     assert (await _act(bob, "/c/cats/join", form_page="/c/cats")).status == 303
     for text in ("FAQ: read me", "second", "third"):
         assert (await _post_to(bob, "cats", text)).status == 303
-    faq, second, third = await _posts_by(services, (await _account(services, "bob")).id)
+    faq, second, third = await _posts_by(services, (await stored_account(services, "bob")).id)
     assert _post_ids(await _page(bob, "/c/cats")) == [third.id, second.id, faq.id]
 
     denied = await _act(bob, f"/c/cats/posts/{faq.id}/pin", {"pinned": "1"}, form_page="/")
@@ -648,7 +651,7 @@ async def test_community_forms_need_the_csrf_token_and_a_login(
     await make_user(services, "alice")
     group = await _community(services, "alice", "cats", "Cat lovers")
     bob = await _user(make_client, services, "bob")
-    bob_id = (await _account(services, "bob")).id
+    bob_id = (await stored_account(services, "bob")).id
     forged = await bob.post("/c/cats/join", data={}, allow_redirects=False)
     assert forged.status == 403
     assert "did not come from this site" in await forged.text()
@@ -684,10 +687,10 @@ async def test_threads_page_by_twenty_and_pinned_only_on_the_first_page(
 ) -> None:
     await make_user(services, "alice")
     await _community(services, "alice", "cats", "Cat lovers")
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     posts = [await services.communities.post(alice, "cats", f"thread {n}") for n in range(21)]
     newest_first = [p.id for p in reversed(posts)]
-    group = await _account(services, "cats")
+    group = await stored_account(services, "cats")
     await services.moderation.pin(group.id, alice, posts[0].id, pinned=True)
     client = await make_client()
 
@@ -746,7 +749,7 @@ async def test_remote_community_page_and_no_moderation_here(
     assert joined.status == 303
     assert joined.headers["Location"] == "/c/lemmings@lemmy.test"
     group = await services.communities.group("lemmings@lemmy.test")
-    follow = await _follow(services, (await _account(services, "bob")).id, group.id)
+    follow = await _follow(services, (await stored_account(services, "bob")).id, group.id)
     assert follow is not None
     assert follow.state == "pending"
     page = await _page(bob, "/c/lemmings@lemmy.test")
@@ -775,11 +778,11 @@ async def test_moderators_change_the_settings_others_cannot(
         form_page="/c/cats/settings",
     )
     assert saved.status == 303
-    changed = await _account(services, "cats")
+    changed = await stored_account(services, "cats")
     assert changed.display_name == "Cat lovers 猫"
     assert changed.locked is True
     too_long = await _act(
         alice, "/c/cats/settings", {"name": "x" * 60}, form_page="/c/cats/settings"
     )
     assert too_long.status == 422
-    assert (await _account(services, "cats")).display_name == "Cat lovers 猫"
+    assert (await stored_account(services, "cats")).display_name == "Cat lovers 猫"

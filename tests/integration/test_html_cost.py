@@ -9,7 +9,6 @@ paragraphs and links, like a long Akkoma post) is still stored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from kizuna.storage.models import Account, InboxActivity, Post
 from tests.fakes.mastodon import FakeMastodon
 from tests.integration.lab import Instance, Network
+from tests.integration.receive import deliver
 
 ALICE = "https://a.test/users/alice"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -28,13 +28,6 @@ async def _setup(network: Network) -> tuple[Instance, FakeMastodon]:
     peer = FakeMastodon("m.test")
     await network.serve("m.test", peer.app)
     return a, peer
-
-
-async def _send(a: Instance, peer: FakeMastodon, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc).encode()
-    headers = peer.sign("https://a.test/inbox", body)
-    response = await a.browser.post("/inbox", data=body, headers=headers)
-    assert response.status == 202, await response.text()
 
 
 def _create(peer: FakeMastodon, number: int, content: str, **extra: Any) -> dict[str, Any]:
@@ -67,7 +60,7 @@ def _long_post() -> str:
 
 async def test_costly_note_html_is_refused_and_a_long_post_kept(network: Network) -> None:
     a, peer = await _setup(network)
-    await _send(a, peer, peer.follow(ALICE))
+    await deliver(a, peer, peer.follow(ALICE))
     await network.drain()
     long_post = _long_post()
     assert len(long_post) > 20_000
@@ -78,9 +71,9 @@ async def test_costly_note_html_is_refused_and_a_long_post_kept(network: Network
         4: long_post,
     }
     for number, content in sent.items():
-        await _send(a, peer, _create(peer, number, content))
+        await deliver(a, peer, _create(peer, number, content))
     # A content warning is HTML too, and was read by the standard library's parser.
-    await _send(a, peer, _create(peer, 5, "<p>hi</p>", summary="<a x" * 10_001))
+    await deliver(a, peer, _create(peer, 5, "<p>hi</p>", summary="<a x" * 10_001))
     await network.drain()
 
     errors = {r.activity_id: r.error or "" for r in await _rows(a, InboxActivity)}
@@ -97,7 +90,7 @@ async def test_costly_note_html_is_refused_and_a_long_post_kept(network: Network
 
 async def test_profile_update_with_costly_bio_is_refused(network: Network) -> None:
     a, peer = await _setup(network)
-    await _send(a, peer, peer.follow(ALICE))
+    await deliver(a, peer, peer.follow(ALICE))
     await network.drain()
     kept = peer.actor()
     kept["summary"] = "<p>my bio</p>"
@@ -114,7 +107,7 @@ async def test_profile_update_with_costly_bio_is_refused(network: Network) -> No
             "actor": peer.actor_id,
             "object": doc,
         }
-        await _send(a, peer, update)
+        await deliver(a, peer, update)
         await network.drain()
 
     errors = {r.activity_id: r.error or "" for r in await _rows(a, InboxActivity)}

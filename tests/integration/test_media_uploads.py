@@ -18,13 +18,13 @@ from kizuna.errors import ValidationError
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.services.container import Services
 from kizuna.storage import repo
-from kizuna.storage.models import Account, CustomEmoji, Post
+from kizuna.storage.models import CustomEmoji, Post
 from tests.fakes import images
 from tests.integration.conftest import ClientFactory
 from tests.integration.lab import Network
 from tests.integration.receive import receive
 from tests.integration.test_custom_emoji import _create, _emoji_tag, _image, _peer
-from tests.integration.web import Client, csrf_token, log_in, make_user
+from tests.integration.web import Client, csrf_token, log_in, make_user, stored_account
 
 BOMB_SIZE = "the image is 20000×20000 pixels; the limit is 33.2 megapixels"
 
@@ -38,13 +38,6 @@ def _stored(config: Config, relative: str | None) -> Image.Image:
     image = Image.open(io.BytesIO((Path(config.media_dir) / relative).read_bytes()))
     image.load()
     return image
-
-
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username, "")
-    assert account is not None
-    return account
 
 
 async def _post_form(
@@ -93,7 +86,7 @@ async def test_profile__bomb_or_broken_image_refused_on_the_form_nothing_stored(
 
     assert response.status == 422
     assert message in await response.text()
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     assert alice.avatar_path is None
     assert alice.display_name == ""
     assert _files(Path(config.media_dir)) == []
@@ -103,13 +96,13 @@ async def test_profile__photo_stored_without_location_and_shrunk(
     services: Services, config: Config
 ) -> None:
     await make_user(services, "alice")
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     photo = images.picture("JPEG", (1600, 1200), exif=images.gps_exif())
     header = images.picture("PNG", (3000, 1000))
 
     await services.accounts.update_profile(alice.id, ProfileUpdate(avatar=photo, header=header))
 
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     avatar = _stored(config, alice.avatar_path)
     assert avatar.format == "JPEG"
     assert avatar.size == (400, 300)
@@ -134,7 +127,7 @@ async def test_profile__polyglot_avatar_served_as_a_clean_image(
     )
 
     assert response.status == 303
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     served = await client.get(f"/media/{alice.avatar_path}")
     body = await served.read()
     assert served.headers["Content-Type"] == "image/gif"
@@ -188,7 +181,7 @@ async def test_community__icon_and_banner_cleaned_on_create_and_on_edit(
     )
     assert created.status == 303, await created.text()
 
-    group = await _account(services, "gardening")
+    group = await stored_account(services, "gardening")
     icon = _stored(config, group.avatar_path)
     assert icon.size == (400, 400)
     assert icon.getexif().get_ifd(images.GPS_IFD) == {}
@@ -202,7 +195,7 @@ async def test_community__icon_and_banner_cleaned_on_create_and_on_edit(
         name="Gardening",
     )
     assert edited.status == 303, await edited.text()
-    group = await _account(services, "gardening")
+    group = await stored_account(services, "gardening")
     assert group.header_path is not None
     assert b"<script" not in (Path(config.media_dir) / group.header_path).read_bytes()
     refused = await _post_form(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from kizuna.storage.models import InboxActivity, Post
 from tests.fakes.mastodon import FakeMastodon
 from tests.integration.lab import Instance, Network
+from tests.integration.receive import deliver
 
 
 async def _setup(network: Network) -> tuple[Instance, Instance, FakeMastodon]:
@@ -21,14 +20,6 @@ async def _setup(network: Network) -> tuple[Instance, Instance, FakeMastodon]:
     peer = FakeMastodon("m.test")
     await network.serve("m.test", peer.app)
     return a, b, peer
-
-
-async def _send(a: Instance, peer: FakeMastodon, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc).encode()
-    response = await a.browser.post(
-        "/inbox", data=body, headers=peer.sign("https://a.test/inbox", body)
-    )
-    assert response.status == 202, await response.text()
 
 
 async def _remote_posts(a: Instance) -> dict[str, Post]:
@@ -48,7 +39,7 @@ async def test_relayed_copy_is_replaced_by_the_origin(network: Network) -> None:
         "content": "<p>words bob never wrote</p>",
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
     }
-    await _send(
+    await deliver(
         a,
         peer,
         {
@@ -75,7 +66,7 @@ async def test_object_its_origin_does_not_have_is_refused(network: Network) -> N
         "attributedTo": "https://b.test/users/bob",
         "content": "<p>never existed</p>",
     }
-    await _send(
+    await deliver(
         a,
         peer,
         {"id": "https://m.test/relay/2", "type": "Create", "actor": peer.actor_id, "object": ghost},
@@ -107,7 +98,7 @@ async def test_boost_of_unknown_post_fetches_it_from_its_origin(network: Network
     a, b, peer = await _setup(network)
     bob = (await b.services.accounts.list_users())[0].account
     original = await b.services.posts.create(bob, "worth boosting")
-    await _send(
+    await deliver(
         a,
         peer,
         {

@@ -16,12 +16,19 @@ from sqlalchemy import event
 
 from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
-from kizuna.storage import repo
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Post, Reaction
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_profile import tiny_png
-from tests.integration.web import Client, Person, csrf_token, log_in, make_user
+from tests.integration.web import (
+    Client,
+    Person,
+    csrf_token,
+    log_in,
+    logged_in,
+    make_user,
+    stored_account,
+)
 
 FAVOURITE = "Mastodon readers see a favourite"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -30,22 +37,9 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 # -- helpers ------------------------------------------------------------------------------
 
 
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username, "")
-    assert account is not None, username
-    return account
-
-
-async def _browser(make_client: ClientFactory, services: Services, name: str) -> Client:
-    client = await make_client()
-    await log_in(client, await make_user(services, name))
-    return client
-
-
 async def _bob_post(services: Services, text: str = "桜が咲いた", **kwargs: Any) -> Post:
     await make_user(services, "bob")
-    return await services.posts.create(await _account(services, "bob"), text, **kwargs)
+    return await services.posts.create(await stored_account(services, "bob"), text, **kwargs)
 
 
 async def _react(
@@ -129,7 +123,7 @@ async def test_palette_react_then_count_pressed_then_toggle_off(
     make_client: ClientFactory, services: Services
 ) -> None:
     post = await _bob_post(services)
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
 
     before = await _page(alice, "/public")
     assert "<summary>React</summary>" in before
@@ -162,7 +156,7 @@ async def test_three_reactions_then_a_fourth_is_refused_but_a_like_is_not(
     make_client: ClientFactory, services: Services
 ) -> None:
     post = await _bob_post(services)
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     for emoji in ("👍", "🎉", "😮"):
         assert (await _react(alice, post.id, emoji)).status == 303
 
@@ -193,9 +187,9 @@ async def test_invalid_emoji_and_invisible_post(
 ) -> None:
     post = await _bob_post(services)
     secret = await services.posts.create(
-        await _account(services, "bob"), "followers only", visibility="private"
+        await stored_account(services, "bob"), "followers only", visibility="private"
     )
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
 
     bad = await _react(alice, post.id, "not an emoji")
     assert bad.status == 422
@@ -206,13 +200,13 @@ async def test_invalid_emoji_and_invisible_post(
     assert "there is no custom emoji :nosuchemoji: here" in await unknown.text()
 
 
-async def test_who_reacted_title_and_reader_without_account(
+async def test_who_reacted_title_and_reader_withoutstored_account(
     make_client: ClientFactory, services: Services
 ) -> None:
     post = await _bob_post(services)
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     await _react(alice, post.id, "🎉")
-    await services.reactions.react(await _account(services, "bob"), post.id, "🎉")
+    await services.reactions.react(await stored_account(services, "bob"), post.id, "🎉")
     await _fans(services, post, "🎉", 10)  # twelve in all: the first ten are named
 
     page = await _page(alice, f"/@bob/{post.id}")
@@ -234,8 +228,8 @@ async def test_reactions_on_every_kind_of_page_with_one_query_per_page(
     make_client: ClientFactory, services: Services
 ) -> None:
     post = await _bob_post(services, "in the open")
-    alice = await _browser(make_client, services, "alice")
-    alice_account = await _account(services, "alice")
+    alice = await logged_in(make_client, services, "alice")
+    alice_account = await stored_account(services, "alice")
     group = await services.communities.create(alice_account, NewCommunity(slug="cats", name="Cats"))
     pinned = await services.communities.post(alice_account, "cats", "pinned thread")
     thread = await services.communities.post(alice_account, "cats", "plain thread")
@@ -279,7 +273,7 @@ async def test_custom_emoji_from_the_search_page_shown_as_image(
     post = await _bob_post(services)
     emoji = await services.custom_emoji.upload("blobcat", tiny_png(), category="cats")
     await services.custom_emoji.upload("secretcat", tiny_png(), local_only=True)
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
 
     found = await _page(alice, f"/emoji/search?q=cat&post={post.id}")
     results = _reaction_buttons(found, post.id)
@@ -308,7 +302,7 @@ async def test_custom_emoji_from_the_search_page_shown_as_image(
 async def test_search_page_by_name_without_a_post(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
 
     page = await _page(alice, "/emoji/search?q=thumbs")
     text = _text(page)
@@ -327,11 +321,11 @@ async def test_search_page_by_name_without_a_post(
 async def test_json_reactions_shape_and_me(make_client: ClientFactory, services: Services) -> None:
     post = await _bob_post(services)
     secret = await services.posts.create(
-        await _account(services, "bob"), "followers only", visibility="private"
+        await stored_account(services, "bob"), "followers only", visibility="private"
     )
     emoji = await services.custom_emoji.upload("blobcat", tiny_png())
-    alice = await _browser(make_client, services, "alice")
-    bob = await _account(services, "bob")
+    alice = await logged_in(make_client, services, "alice")
+    bob = await stored_account(services, "bob")
     await _react(alice, post.id, "👍")
     await _react(alice, post.id, ":blobcat:")
     await services.reactions.react(bob, post.id, "👍")
@@ -366,20 +360,22 @@ async def test_reactions_and_likes_grouped_per_post_in_notifications(
     make_client: ClientFactory, services: Services
 ) -> None:
     post = await _bob_post(services, "ご飯できたよ")
-    other = await services.posts.create(await _account(services, "bob"), "別の投稿")
+    other = await services.posts.create(await stored_account(services, "bob"), "別の投稿")
     bob = await make_client()
     await log_in(bob, Person("bob", "pw-bob-long"))
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     await _react(alice, post.id, "👍")
     await _react(alice, post.id, "🎉")
     await make_user(services, "carol")
     await make_user(services, "dave")
     await make_user(services, "erin")
-    await services.reactions.react(await _account(services, "carol"), post.id, "👍")
-    await services.posts.create(await _account(services, "carol"), "いいね", in_reply_to=post.id)
-    await services.reactions.react(await _account(services, "dave"), post.id, "😮")
-    await services.interactions.like(await _account(services, "erin"), post.id)
-    await services.interactions.like(await _account(services, "erin"), other.id)
+    await services.reactions.react(await stored_account(services, "carol"), post.id, "👍")
+    await services.posts.create(
+        await stored_account(services, "carol"), "いいね", in_reply_to=post.id
+    )
+    await services.reactions.react(await stored_account(services, "dave"), post.id, "😮")
+    await services.interactions.like(await stored_account(services, "erin"), post.id)
+    await services.interactions.like(await stored_account(services, "erin"), other.id)
 
     page = await _page(bob, "/notifications")
     lines = [_text(p) for p in re.findall(r'<p class="notification[^"]*">(.*?)</p>', page, re.S)]

@@ -7,17 +7,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from kizuna.services.container import Services
-from kizuna.storage import repo
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Post, Report
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, log_in, make_user, submit
-
-
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username)
-    assert account is not None
-    return account
+from tests.integration.web import Client, log_in, make_user, stored_account, submit
 
 
 async def _browser(
@@ -45,7 +37,7 @@ async def _setup(
     """alice (logged in) and bob, who has a public post and a followers-only one."""
     alice_browser = await _browser(make_client, services, "alice")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
+    bob = await stored_account(services, "bob")
     public = await services.posts.create(bob, "buy cheap watches")
     private = await services.posts.create(bob, "for my followers", visibility="private")
     return alice_browser, bob, public, private
@@ -75,7 +67,7 @@ async def test_report_with_and_without_posts(
     assert sent.status == 200
 
     with_posts, without = await _reports(services)
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     assert (with_posts.reporter_id, with_posts.target_account_id) == (alice.id, bob.id)
     assert (with_posts.post_ids, with_posts.category, with_posts.comment) == (
         [public.id],
@@ -118,7 +110,7 @@ async def test_report_of_a_post_not_visible_is_refused_and_nothing_stored(
             form_page="/",
         )
         assert bad.status == 422
-    alice = await _account(services, "alice")
+    alice = await stored_account(services, "alice")
     yourself = await submit(browser, "/report", {"account": str(alice.id)}, form_page="/")
     assert yourself.status == 422
     assert "yourself" in await yourself.text()
@@ -137,7 +129,7 @@ async def test_moderator_resolves_with_action_and_everything_is_audited(
     )
     (report,) = await _reports(services)
     carol_browser = await _browser(make_client, services, "carol", role="moderator")
-    carol = await _account(services, "carol")
+    carol = await stored_account(services, "carol")
 
     queue = await (await carol_browser.get("/admin/reports")).text()
     assert f'href="/admin/reports/{report.id}"' in queue
@@ -163,7 +155,7 @@ async def test_moderator_resolves_with_action_and_everything_is_audited(
         carol.id,
         carol.id,
     )
-    assert (await _account(services, "bob")).silenced_at is not None
+    assert (await stored_account(services, "bob")).silenced_at is not None
     detail = await (await carol_browser.get(path)).text()
     assert "looks like a bot" in detail
     assert "@carol" in detail
@@ -203,7 +195,7 @@ async def test_refused_action_leaves_the_report_open(
     browser, _, _, _ = await _setup(make_client, services)
     carol_browser = await _browser(make_client, services, "carol", role="moderator")
     admin = await make_user(services, "dana", role="admin")
-    root = await _account(services, admin.username)
+    root = await stored_account(services, admin.username)
     await submit(browser, "/report", {"account": str(root.id)}, form_page="/")
     (report,) = await _reports(services)
     path = f"/admin/reports/{report.id}"
@@ -214,7 +206,7 @@ async def test_refused_action_leaves_the_report_open(
     assert "administrators cannot" in await refused.text()
     (report,) = await _reports(services)
     assert report.state == "open"
-    assert (await _account(services, "dana")).suspended_at is None
+    assert (await stored_account(services, "dana")).suspended_at is None
     assert await _audit(services) == []
     async with services.db.begin() as session:
         assert await session.scalar(select(func.count()).select_from(AccountWarning)) == 0

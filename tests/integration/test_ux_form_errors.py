@@ -16,11 +16,18 @@ from yarl import URL
 from kizuna.config import Config
 from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
-from kizuna.storage import repo
-from kizuna.storage.models import Account
 from tests.fakes.images import png
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, csrf_token, log_in, make_user, submit, write_post
+from tests.integration.web import (
+    Client,
+    csrf_token,
+    log_in,
+    logged_in,
+    make_user,
+    stored_account,
+    submit,
+    write_post,
+)
 
 LIMIT = 2 * 1024 * 1024
 LONG = "x" * 6000  # past the raw field cap (5,000) that used to refuse the whole request
@@ -29,19 +36,6 @@ LONG = "x" * 6000  # past the raw field cap (5,000) that used to refuse the whol
 @pytest.fixture
 def config(config: Config) -> Config:
     return replace(config, max_upload_bytes=LIMIT)  # the default, as new users have it
-
-
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username, "")
-    assert account is not None, username
-    return account
-
-
-async def _browser(make_client: ClientFactory, services: Services, name: str) -> Client:
-    client = await make_client()
-    await log_in(client, await make_user(services, name))
-    return client
 
 
 def _textarea(page: str, element_id: str) -> str:
@@ -73,7 +67,7 @@ async def _profile_form(client: Client, **files: bytes) -> aiohttp.ClientRespons
 async def test_avatar_over_the_limit__the_form_comes_back_logged_in_with_the_fields(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     photo = png(padding=int(5.2 * 1024 * 1024))
     response = await _profile_form(alice, avatar=photo)
     page = html.unescape(await response.text())
@@ -84,17 +78,17 @@ async def test_avatar_over_the_limit__the_form_comes_back_logged_in_with_the_fie
     assert 'value="Kaori 花"' in page
     assert _textarea(page, "profile-note") == "I grow tomatoes"
     assert 'value="https://garden.example"' in page
-    assert (await _account(services, "alice")).display_name == ""  # nothing saved
+    assert (await stored_account(services, "alice")).display_name == ""  # nothing saved
 
 
 async def test_avatar_and_header_each_under_the_limit__both_saved(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     image = png(padding=LIMIT * 3 // 4)  # two of them pass the application's one-image cap
     response = await _profile_form(alice, avatar=image, header=image)
     assert response.status == 303, await response.text()
-    account = await _account(services, "alice")
+    account = await stored_account(services, "alice")
     assert account.avatar_path
     assert account.header_path
 
@@ -102,7 +96,7 @@ async def test_avatar_and_header_each_under_the_limit__both_saved(
 async def test_upload_past_what_is_read__back_on_the_form_logged_in_saying_the_limit(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     response = await _profile_form(alice, avatar=png(padding=20 * 1024 * 1024))
     assert response.status == 303
     location = URL(response.headers["Location"])
@@ -135,7 +129,7 @@ async def test_custom_emoji_over_its_limit__the_form_keeps_the_shortcode(
 async def test_long_post__home_form_comes_back_with_the_text_and_the_limit(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     response = await write_post(alice, LONG, summary="spoilers")
     page = html.unescape(await response.text())
     assert response.status == 422
@@ -148,7 +142,7 @@ async def test_long_post__home_form_comes_back_with_the_text_and_the_limit(
 async def test_very_long_post__refused_uncounted_the_form_keeps_the_first_5000(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     response = await write_post(alice, "y" * 300_000)
     page = html.unescape(await response.text())
     assert response.status == 422
@@ -160,8 +154,8 @@ async def test_long_reply__the_thread_comes_back_with_the_reply_form_filled(
     make_client: ClientFactory, services: Services
 ) -> None:
     await make_user(services, "bob")
-    parent = await services.posts.create(await _account(services, "bob"), "桜が咲いた")
-    alice = await _browser(make_client, services, "alice")
+    parent = await services.posts.create(await stored_account(services, "bob"), "桜が咲いた")
+    alice = await logged_in(make_client, services, "alice")
     response = await submit(
         alice,
         "/posts",
@@ -179,8 +173,8 @@ async def test_long_reply__the_thread_comes_back_with_the_reply_form_filled(
 async def test_long_edit__the_edit_form_comes_back_with_the_text(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
-    post = await services.posts.create(await _account(services, "alice"), "first words")
+    alice = await logged_in(make_client, services, "alice")
+    post = await services.posts.create(await stored_account(services, "alice"), "first words")
     response = await submit(
         alice, f"/posts/{post.id}/edit", {"content": LONG}, form_page=f"/posts/{post.id}/edit"
     )
@@ -193,9 +187,9 @@ async def test_long_edit__the_edit_form_comes_back_with_the_text(
 async def test_long_community_post__the_community_form_comes_back_with_the_text(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     await services.communities.create(
-        await _account(services, "alice"), NewCommunity(slug="cats", name="Cats")
+        await stored_account(services, "alice"), NewCommunity(slug="cats", name="Cats")
     )
     response = await submit(alice, "/c/cats/posts", {"content": LONG}, form_page="/c/cats")
     page = html.unescape(await response.text())
@@ -222,8 +216,8 @@ async def test_fourth_reaction__back_at_the_post_on_the_same_page_saying_the_lim
     make_client: ClientFactory, services: Services
 ) -> None:
     await make_user(services, "bob")
-    post = await services.posts.create(await _account(services, "bob"), "桜が咲いた")
-    alice = await _browser(make_client, services, "alice")
+    post = await services.posts.create(await stored_account(services, "bob"), "桜が咲いた")
+    alice = await logged_in(make_client, services, "alice")
     for emoji in ("👍", "🎉", "😮"):
         assert (await _react(alice, post.id, emoji)).status == 303
 
@@ -246,7 +240,7 @@ async def test_fourth_reaction__back_at_the_post_on_the_same_page_saying_the_lim
 async def test_notice_codes_only__a_link_cannot_put_its_own_words_on_the_page(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     page = await (await alice.get("/public?notice=Your+account+is+suspended")).text()
     assert "suspended" not in page
     assert 'class="error page-notice"' not in page
@@ -258,7 +252,7 @@ async def test_notice_codes_only__a_link_cannot_put_its_own_words_on_the_page(
 async def test_expired_form__the_error_page_still_shows_who_is_logged_in(
     make_client: ClientFactory, services: Services
 ) -> None:
-    alice = await _browser(make_client, services, "alice")
+    alice = await logged_in(make_client, services, "alice")
     response = await alice.post(
         "/posts", data={"content": "hi", "csrf_token": "0" * 64}, allow_redirects=False
     )

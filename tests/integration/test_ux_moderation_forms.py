@@ -11,19 +11,11 @@ from aiohttp import ClientResponse
 
 from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
-from kizuna.storage import repo
 from kizuna.storage.models import Account, Report, User
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, log_in, make_user, submit
+from tests.integration.web import Client, log_in, make_user, stored_account, submit
 
 REASON = "招待スパムを繰り返した <3"  # escaped on the way out, kept as typed
-
-
-async def _account(services: Services, username: str) -> Account:
-    async with services.db.begin() as session:
-        account = await repo.get_account_by_username(session, username, "")
-    assert account is not None, username
-    return account
 
 
 async def _user(services: Services, username: str) -> User:
@@ -67,7 +59,7 @@ async def test_limit_refused_as_already_limited__the_explanation_comes_back(
 ) -> None:
     mod = await _browser(make_client, services, "carol", role="moderator")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
+    bob = await stored_account(services, "bob")
     path = f"/admin/accounts/{bob.id}"
     form_page = await (await mod.get(path)).text()  # the limit form, before…
     assert f'action="{path}/limit"' in form_page
@@ -86,7 +78,7 @@ async def test_warning_too_long__the_explanation_comes_back_with_the_limit(
 ) -> None:
     mod = await _browser(make_client, services, "carol", role="moderator")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
+    bob = await stored_account(services, "bob")
     path = f"/admin/accounts/{bob.id}"
     text = "言" * 1200
 
@@ -102,7 +94,7 @@ async def test_role_refused__the_account_page_says_why(
 ) -> None:
     admin = await _browser(make_client, services, "dana", role="admin")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
+    bob = await stored_account(services, "bob")
     path = f"/admin/accounts/{bob.id}"
 
     response = await submit(admin, f"{path}/role", {"role": "owner"}, form_page=path)
@@ -117,8 +109,8 @@ async def test_role_refused__the_account_page_says_why(
 async def _report(services: Services) -> Report:
     await make_user(services, "alice")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
-    return await services.reports.create(await _account(services, "alice"), bob.id)
+    bob = await stored_account(services, "bob")
+    return await services.reports.create(await stored_account(services, "alice"), bob.id)
 
 
 async def test_resolve_refused_as_already_resolved__choice_and_text_come_back(
@@ -162,11 +154,11 @@ async def _cats(make_client: ClientFactory, services: Services) -> tuple[Account
     """!cats owned by alice (logged in), bob a member: (group, alice's browser, bob's id)."""
     alice = await _browser(make_client, services, "alice")
     group = await services.communities.create(
-        await _account(services, "alice"), NewCommunity(slug="cats", name="Cats")
+        await stored_account(services, "alice"), NewCommunity(slug="cats", name="Cats")
     )
     bob = await _browser(make_client, services, "bob")
     assert (await submit(bob, "/c/cats/join", {}, form_page="/c/cats")).status == 303
-    return group, alice, (await _account(services, "bob")).id
+    return group, alice, (await stored_account(services, "bob")).id
 
 
 async def test_ban_of_a_moderator_refused__the_reason_comes_back(
@@ -177,7 +169,7 @@ async def test_ban_of_a_moderator_refused__the_reason_comes_back(
     assert action in await (await alice.get("/c/cats/moderation")).text()
     # Meanwhile bob became a moderator (another tab of the owner's).
     await services.moderation.appoint(
-        group.id, await _account(services, "alice"), bob_id, moderator=True
+        group.id, await stored_account(services, "alice"), bob_id, moderator=True
     )
 
     response = await submit(alice, action, {"reason": REASON}, form_page="/c/cats")
@@ -205,7 +197,7 @@ async def test_removal_reason_too_long__the_reason_comes_back_under_the_post(
     make_client: ClientFactory, services: Services
 ) -> None:
     _, alice, _ = await _cats(make_client, services)
-    post = await services.communities.post(await _account(services, "bob"), "cats", "にゃー")
+    post = await services.communities.post(await stored_account(services, "bob"), "cats", "にゃー")
     action = f"/c/cats/posts/{post.id}/remove"
     reason = "r" * 600
 
@@ -221,7 +213,7 @@ async def test_report_comment_past_the_field_cap__the_comment_comes_back(
 ) -> None:
     alice = await _browser(make_client, services, "alice")
     await make_user(services, "bob")
-    bob = await _account(services, "bob")
+    bob = await stored_account(services, "bob")
     comment = "詳しく" * 2000  # 6,000 characters: past the old 5,000 field cap (a bare 400)
 
     response = await submit(
@@ -238,7 +230,7 @@ async def test_appointment_and_unban_refused__the_moderation_page_says_why(
 ) -> None:
     _, alice, bob_id = await _cats(make_client, services)
     await make_user(services, "carol")  # not a member of !cats
-    carol_id = (await _account(services, "carol")).id
+    carol_id = (await stored_account(services, "carol")).id
 
     appoint = await submit(
         alice, f"/c/cats/members/{carol_id}/moderator", {"on": "1"}, form_page="/c/cats"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from kizuna.services.container import Services
+from kizuna.storage import repo
+from kizuna.storage.models import Account
 
 Client = TestClient[web.Request, web.Application]
 
@@ -50,3 +53,20 @@ async def log_in(client: Client, person: Person) -> None:
 
 async def write_post(client: Client, content: str, **fields: str) -> ClientResponse:
     return await submit(client, "/posts", {"content": content, **fields}, form_page="/")
+
+
+async def stored_account(services: Services, username: str, domain: str = "") -> Account:
+    """The account row of `username` (a local one unless `domain` is given)."""
+    async with services.db.begin() as session:
+        account = await repo.get_account_by_username(session, username.casefold(), domain)
+    assert account is not None, username
+    return account
+
+
+async def logged_in(
+    make_client: Callable[[], Awaitable[Client]], services: Services, name: str
+) -> Client:
+    """A new browser, logged in as a new user called `name`."""
+    client = await make_client()
+    await log_in(client, await make_user(services, name))
+    return client
