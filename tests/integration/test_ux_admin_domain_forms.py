@@ -11,19 +11,13 @@ from aiohttp import ClientResponse
 
 from kizuna.services.container import Services
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, log_in, make_user, submit
+from tests.integration.web import Client, input_value, log_in, make_user, submit
 
 
 async def _admin(make_client: ClientFactory, services: Services) -> Client:
     client = await make_client()
     await log_in(client, await make_user(services, "hanako", role="admin"))
     return client
-
-
-def _value(page: str, element_id: str) -> str:
-    match = re.search(rf'<input id="{element_id}"[^>]*\svalue="([^"]*)"', page)
-    assert match, f"no value on #{element_id}"
-    return html.unescape(match.group(1))
 
 
 async def _refused(response: ClientResponse) -> str:
@@ -42,8 +36,8 @@ async def test_allow_refused__domain_and_comment_come_back(
     page = await _refused(await submit(admin, "/admin/domains/allow", fields, form_page="/"))
 
     assert 'class="error"' in page
-    assert _value(page, "allow-domain") == "not a domain!"
-    assert _value(page, "allow-comment") == "友達のサーバー"
+    assert input_value(page, "allow-domain") == "not a domain!"
+    assert input_value(page, "allow-comment") == "友達のサーバー"
 
 
 async def test_subscription_refused__url_and_hours_come_back(
@@ -63,8 +57,8 @@ async def test_subscription_refused__url_and_hours_come_back(
 
     for page, hours in ((bad_hours, "daily"), (too_often, "0")):
         assert "refresh every 1 to 720 hours" in page
-        assert _value(page, "list-url") == url
-        assert _value(page, "list-hours") == hours
+        assert input_value(page, "list-url") == url
+        assert input_value(page, "list-hours") == hours
 
 
 async def test_pasted_list_refused__the_text_comes_back(

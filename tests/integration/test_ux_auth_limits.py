@@ -14,7 +14,7 @@ from aiohttp import ClientResponse
 from kizuna.config import Config
 from kizuna.services.container import Services
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, log_in, make_user, submit
+from tests.integration.web import Client, input_value, log_in, make_user, submit, textarea_text
 
 SECRET = "s3cret-typed-password"
 
@@ -23,18 +23,6 @@ SECRET = "s3cret-typed-password"
 def config(config: Config) -> Config:
     # One log-in per 5 minutes and one sign-up per hour: the second attempt is refused.
     return replace(config, rate_login=1, rate_signup=1)
-
-
-def _value(page: str, element_id: str) -> str:
-    match = re.search(rf'<input id="{element_id}"[^>]*\svalue="([^"]*)"', page)
-    assert match, f"no value on #{element_id}"
-    return html.unescape(match.group(1))
-
-
-def _textarea(page: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
-    assert match, f"no textarea #{element_id}"
-    return html.unescape(match.group(1))
 
 
 async def _limited_page(response: ClientResponse) -> str:
@@ -58,7 +46,7 @@ async def test_login_limited__the_form_keeps_the_name_and_says_when(
     page = await _limited_page(await submit(browser, "/login", fields))
 
     assert 'action="/login"' in page
-    assert _value(page, "login-username") == "alice"
+    assert input_value(page, "login-username") == "alice"
     assert 'name="next" value="/settings/profile"' in page
     assert (
         "Too many log-in attempts from your address. Try again in 5 minutes." in page
@@ -83,8 +71,8 @@ async def test_signup_limited__the_form_keeps_name_and_reason_not_passwords(
     page = await _limited_page(await submit(browser, "/signup", fields, form_page="/signup"))
 
     assert 'action="/signup"' in page
-    assert _value(page, "signup-username") == "kaori2"
-    assert _textarea(page, "signup-reason") == "庭の話をしたい"
+    assert input_value(page, "signup-username") == "kaori2"
+    assert textarea_text(page, "signup-reason") == "庭の話をしたい"
     assert "Too many sign-up attempts from your address. Try again in 60 minutes." in page
     assert all(u.account.username != "kaori2" for u in await services.accounts.list_users())
 
@@ -104,8 +92,8 @@ async def test_signup_refused__the_reason_is_kept(
     page = html.unescape(await response.text())
     assert response.status == 422
     assert "the two passwords differ" in page
-    assert _value(page, "signup-username") == "kaori"
-    assert _textarea(page, "signup-reason") == "庭の話をしたい"
+    assert input_value(page, "signup-username") == "kaori"
+    assert textarea_text(page, "signup-reason") == "庭の話をしたい"
     assert SECRET not in page
 
 

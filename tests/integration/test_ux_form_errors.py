@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import io
-import re
 from dataclasses import replace
 
 import aiohttp
@@ -26,6 +25,7 @@ from tests.integration.web import (
     make_user,
     stored_account,
     submit,
+    textarea_text,
     write_post,
 )
 
@@ -36,12 +36,6 @@ LONG = "x" * 6000  # past the raw field cap (5,000) that used to refuse the whol
 @pytest.fixture
 def config(config: Config) -> Config:
     return replace(config, max_upload_bytes=LIMIT)  # the default, as new users have it
-
-
-def _textarea(page: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
-    assert match, f"no textarea #{element_id}"
-    return html.unescape(match.group(1))
 
 
 def _logged_in(page: str, username: str) -> bool:
@@ -76,7 +70,7 @@ async def test_avatar_over_the_limit__the_form_comes_back_logged_in_with_the_fie
     assert "Avatar (PNG, JPEG, GIF or WebP, at most 2 MB)" in page  # said before, too
     assert _logged_in(page, "alice")
     assert 'value="Kaori 花"' in page
-    assert _textarea(page, "profile-note") == "I grow tomatoes"
+    assert textarea_text(page, "profile-note") == "I grow tomatoes"
     assert 'value="https://garden.example"' in page
     assert (await stored_account(services, "alice")).display_name == ""  # nothing saved
 
@@ -134,7 +128,7 @@ async def test_long_post__home_form_comes_back_with_the_text_and_the_limit(
     page = html.unescape(await response.text())
     assert response.status == 422
     assert "a post holds at most 150 characters; this one has 6000" in page
-    assert _textarea(page, "compose-content") == LONG[:5000]  # what is echoed back
+    assert textarea_text(page, "compose-content") == LONG[:5000]  # what is echoed back
     assert 'value="spoilers"' in page
     assert _logged_in(page, "alice")
 
@@ -147,7 +141,7 @@ async def test_very_long_post__refused_uncounted_the_form_keeps_the_first_5000(
     page = html.unescape(await response.text())
     assert response.status == 422
     assert "a post holds at most 150 characters; this one has more than 20,000" in page
-    assert _textarea(page, "compose-content") == "y" * 5000
+    assert textarea_text(page, "compose-content") == "y" * 5000
 
 
 async def test_long_reply__the_thread_comes_back_with_the_reply_form_filled(
@@ -167,7 +161,7 @@ async def test_long_reply__the_thread_comes_back_with_the_reply_form_filled(
     assert "at most 150 characters" in page
     assert "桜が咲いた" in page  # the post replied to, not the home page
     assert f'name="in_reply_to" value="{parent.id}"' in page
-    assert _textarea(page, "reply-content") == ("@bob " + LONG)[:5000]
+    assert textarea_text(page, "reply-content") == ("@bob " + LONG)[:5000]
 
 
 async def test_long_edit__the_edit_form_comes_back_with_the_text(
@@ -181,7 +175,7 @@ async def test_long_edit__the_edit_form_comes_back_with_the_text(
     page = html.unescape(await response.text())
     assert response.status == 422
     assert "at most 150 characters; this one has 6000" in page
-    assert _textarea(page, "edit-content") == LONG[:5000]
+    assert textarea_text(page, "edit-content") == LONG[:5000]
 
 
 async def test_long_community_post__the_community_form_comes_back_with_the_text(
@@ -195,7 +189,7 @@ async def test_long_community_post__the_community_form_comes_back_with_the_text(
     page = html.unescape(await response.text())
     assert response.status == 422
     assert "at most 150 characters; this one has 6000" in page
-    assert _textarea(page, "community-compose") == LONG[:5000]
+    assert textarea_text(page, "community-compose") == LONG[:5000]
 
 
 # -- one reaction too many ----------------------------------------------------------------

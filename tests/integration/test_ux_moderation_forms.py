@@ -4,16 +4,21 @@ removals and moderator appointments. Each through the real web app, as a browser
 
 from __future__ import annotations
 
-import html
-import re
-
 from aiohttp import ClientResponse
 
 from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
 from kizuna.storage.models import Account, Report, User
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import Client, log_in, make_user, stored_account, submit
+from tests.integration.web import (
+    Client,
+    input_value,
+    log_in,
+    make_user,
+    stored_account,
+    submit,
+    textarea_text,
+)
 
 REASON = "招待スパムを繰り返した <3"  # escaped on the way out, kept as typed
 
@@ -29,18 +34,6 @@ async def _browser(
     client = await make_client()
     await log_in(client, await make_user(services, name, **kw))
     return client
-
-
-def _value(page: str, element_id: str) -> str:
-    match = re.search(rf'<input id="{element_id}"[^>]*\svalue="([^"]*)"', page)
-    assert match, f"no value on #{element_id}"
-    return html.unescape(match.group(1))
-
-
-def _textarea(page: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
-    assert match, f"no textarea #{element_id}"
-    return html.unescape(match.group(1))
 
 
 async def _page(response: ClientResponse, status: int, form_action: str) -> str:
@@ -70,7 +63,7 @@ async def test_limit_refused_as_already_limited__the_explanation_comes_back(
 
     page = await _page(response, 422, f"{path}/limit")
     assert "@bob is limited already" in page
-    assert _value(page, "text-limit") == REASON
+    assert input_value(page, "text-limit") == REASON
 
 
 async def test_warning_too_long__the_explanation_comes_back_with_the_limit(
@@ -86,7 +79,7 @@ async def test_warning_too_long__the_explanation_comes_back_with_the_limit(
 
     page = await _page(response, 422, f"{path}/warn")
     assert "the explanation is at most 1000 characters" in page
-    assert _value(page, "text-warn") == text
+    assert input_value(page, "text-warn") == text
 
 
 async def test_role_refused__the_account_page_says_why(
@@ -128,7 +121,7 @@ async def test_resolve_refused_as_already_resolved__choice_and_text_come_back(
 
     page = await _page(response, 422, f"{path}/resolve")
     assert "this report is resolved already" in page
-    assert _textarea(page, "action-text") == REASON
+    assert textarea_text(page, "action-text") == REASON
     assert '<option value="limit" selected>' in page
 
 
@@ -144,7 +137,7 @@ async def test_note_too_long__the_note_comes_back(
 
     page = await _page(response, 422, f"{path}/note")
     assert "a note is 1 to 1000 characters" in page
-    assert _textarea(page, "note-text") == note
+    assert textarea_text(page, "note-text") == note
 
 
 # -- community moderation -----------------------------------------------------------------
@@ -176,7 +169,7 @@ async def test_ban_of_a_moderator_refused__the_reason_comes_back(
 
     page = await _page(response, 422, action)
     assert "a moderator cannot be banned; remove the role first" in page
-    assert _value(page, f"ban-reason-{bob_id}") == REASON
+    assert input_value(page, f"ban-reason-{bob_id}") == REASON
 
 
 async def test_ban_reason_too_long__the_reason_comes_back(
@@ -190,7 +183,7 @@ async def test_ban_reason_too_long__the_reason_comes_back(
 
     page = await _page(response, 422, action)
     assert "a reason holds at most 500 characters" in page
-    assert _value(page, f"ban-reason-{bob_id}") == reason
+    assert input_value(page, f"ban-reason-{bob_id}") == reason
 
 
 async def test_removal_reason_too_long__the_reason_comes_back_under_the_post(
@@ -205,7 +198,7 @@ async def test_removal_reason_too_long__the_reason_comes_back_under_the_post(
 
     page = await _page(response, 422, action)
     assert "a reason holds at most 500 characters" in page
-    assert _value(page, f"remove-reason-{post.id}") == reason
+    assert input_value(page, f"remove-reason-{post.id}") == reason
 
 
 async def test_report_comment_past_the_field_cap__the_comment_comes_back(
@@ -222,7 +215,7 @@ async def test_report_comment_past_the_field_cap__the_comment_comes_back(
 
     page = await _page(response, 422, "/report")
     assert "a comment is at most 1000 characters" in page
-    assert _textarea(page, "report-comment") == comment[:5000]  # the echo's cap
+    assert textarea_text(page, "report-comment") == comment[:5000]  # the echo's cap
 
 
 async def test_appointment_and_unban_refused__the_moderation_page_says_why(

@@ -4,7 +4,6 @@ how long to wait, instead of a page of its own: home, reply and community forms.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import replace
 
 import pytest
@@ -14,18 +13,12 @@ from kizuna.services.communities import NewCommunity
 from kizuna.services.container import Services
 from kizuna.storage import repo
 from tests.integration.conftest import ClientFactory
-from tests.integration.web import log_in, make_user, submit, write_post
+from tests.integration.web import log_in, make_user, submit, textarea_text, write_post
 
 
 @pytest.fixture
 def config(config: Config) -> Config:
     return replace(config, rate_post=1)  # one post a minute
-
-
-def _textarea(page: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
-    assert match, f"no textarea #{element_id}"
-    return html.unescape(match.group(1))
 
 
 async def test_second_post_in_a_minute__the_form_keeps_the_text_and_says_when(
@@ -55,4 +48,4 @@ async def test_second_post_in_a_minute__the_form_keeps_the_text_and_says_when(
         assert response.status == 429
         assert int(response.headers["Retry-After"]) >= 1
         assert "You are posting too fast. Try again in" in page
-        assert _textarea(page, textarea) == text
+        assert textarea_text(page, textarea) == text

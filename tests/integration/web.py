@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -70,3 +71,17 @@ async def logged_in(
     client = await make_client()
     await log_in(client, await make_user(services, name))
     return client
+
+
+def input_value(page: str, element_id: str) -> str:
+    """The value a page's `<input id=…>` comes back with (unescaped)."""
+    match = re.search(rf'<input id="{element_id}"[^>]*\svalue="([^"]*)"', page)
+    assert match, f"no value on #{element_id}"
+    return html.unescape(match.group(1))
+
+
+def textarea_text(page: str, element_id: str) -> str:
+    """The text a page's `<textarea id=…>` comes back with (unescaped)."""
+    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert match, f"no textarea #{element_id}"
+    return html.unescape(match.group(1))
