@@ -134,11 +134,19 @@ class KeyRing:
         if owner:
             self._refreshed_at[owner] = now
             _prune(self._refreshed_at, now - REFRESH_AFTER)
-        return await self._fetch(key_id, interval=REFRESH_AFTER)
+        return await self._fetch(key_id, interval=REFRESH_AFTER, fresh=True)
 
-    async def _fetch(self, key_id: str, interval: float = REFETCH_INTERVAL) -> PublicKey:
+    async def _fetch(
+        self, key_id: str, interval: float = REFETCH_INTERVAL, *, fresh: bool = False
+    ) -> PublicKey:
+        """`fresh`: a new copy is wanted (rotation), not the one in memory."""
         task = self._inflight.get(key_id)
         if task is None:
+            key = self._memory.get(key_id)
+            if key is not None and not fresh:
+                # An unknown key that a concurrent request fetched while this one looked in
+                # the database (before the account was stored): use it, do not refuse.
+                return key
             last = self._fetched_at.get(key_id)
             if last is not None and self.monotonic() - last < interval:
                 raise SignatureError(f"key {key_id} was fetched less than {interval:g} s ago")

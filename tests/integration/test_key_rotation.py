@@ -101,3 +101,18 @@ async def test_bad_signatures_refetch_at_most_once_per_interval(network: Network
     # The genuine key still verifies throughout.
     assert await _deliver(b, peer, 2) == 202
     assert peer.actor_fetches == 3
+
+
+async def test_a_key_fetched_by_a_concurrent_request_is_used_not_refused(
+    network: Network,
+) -> None:
+    # A burst of first requests: one fetches the key while another looks in the database
+    # before the fetched account is stored there, misses, and asks to fetch. The fetch has
+    # just ended (nothing in flight, fetched a moment ago): the key in memory is the answer,
+    # not "fetched less than a minute ago" (a 401 for a good signature).
+    b, peer, _clock = await _setup(network)
+    ring = b.services.keyring
+    fetched = (await ring.get(peer.key_id)).key
+    assert not ring._inflight
+    assert await ring._fetch(peer.key_id) == fetched
+    assert peer.actor_fetches == 1
