@@ -63,11 +63,14 @@ async def test_robots__admin_file_replaces_the_default(
     loaded = load_config(environ={"KIZUNA_ROBOTS_TXT": str(own)})
     assert loaded.robots_txt == own
     client = await aiohttp_client(create_app(replace(config, robots_txt=own), db=db))
-    response = await client.get("/robots.txt")
-    assert response.status == 200
-    assert await response.text() == "User-agent: *\nDisallow: /\n"
-    # An edit is served at once, without a restart.
-    own.write_text("User-agent: *\nDisallow: /tags/\n", encoding="utf-8")
-    robots = _parsed(await (await client.get("/robots.txt")).text())
-    assert not robots.can_fetch("SomeBot", f"{BASE}/tags/x")
-    assert robots.can_fetch("SomeBot", f"{BASE}/admin")
+    try:
+        response = await client.get("/robots.txt")
+        assert response.status == 200
+        assert await response.text() == "User-agent: *\nDisallow: /\n"
+        # An edit is served at once, without a restart.
+        own.write_text("User-agent: *\nDisallow: /tags/\n", encoding="utf-8")
+        robots = _parsed(await (await client.get("/robots.txt")).text())
+        assert not robots.can_fetch("SomeBot", f"{BASE}/tags/x")
+        assert robots.can_fetch("SomeBot", f"{BASE}/admin")
+    finally:
+        await client.close()  # while `db` is still open: fixtures tear down in reverse
