@@ -23,8 +23,8 @@ from pathlib import Path
 from remote_lookup import RESULTS, services, start, summary
 from sqlalchemy import select
 
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage.models import Post
 
 POLL = 0.002

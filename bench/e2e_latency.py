@@ -44,7 +44,7 @@ from timeline import child_pids, free_port
 from timeline import server as timeline_server
 
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.models import Delivery, Follow, InboxActivity, OutboxActivity, Post
 

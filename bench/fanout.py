@@ -54,8 +54,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from timeline import child_pids, cpu_seconds, free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
+from kizuna.activitypub.ids import user_urls
 from kizuna.app import http_session
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.federation.delivery import PER_DOMAIN
 from kizuna.federation.signatures import (
     PrivateKeyType,
@@ -66,8 +68,6 @@ from kizuna.federation.signatures import (
     sign_cavage,
     verify_request,
 )
-from kizuna.outbox.urls import user_urls
-from kizuna.services.container import Services
 from kizuna.storage import queue
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.ids import new_id

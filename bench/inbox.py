@@ -45,6 +45,7 @@ from timeline import child_pids, cpu_seconds, free_port, pg_database, server
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.signatures import (
     PrivateKeyType,
@@ -56,7 +57,6 @@ from kizuna.federation.signatures import (
     verify_request,
 )
 from kizuna.inbox.routes import MAX_BODY, read_capped
-from kizuna.services.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, InboxActivity

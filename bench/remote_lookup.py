@@ -20,9 +20,9 @@ from aiohttp import web
 
 from kizuna.app import create_app
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
+from kizuna.server.context import services_key
 from kizuna.storage.engine import make_engine, migrate
-from kizuna.web.context import services_key
 
 RESULTS = Path(__file__).parent / "results"
 

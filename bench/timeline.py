@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.ids import snowflake
 from kizuna.storage.models import Account, Follow, Post

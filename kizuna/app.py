@@ -9,11 +9,15 @@ from functools import partial
 import aiohttp
 from aiohttp import web
 
+from kizuna.actors import routes as actor_routes
+from kizuna.api import timelines as api_timelines
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.federation.addresses import PublicOnlyResolver
 from kizuna.inbox import routes as inbox_routes
-from kizuna.outbox import routes as outbox_routes
-from kizuna.services.container import Services
+from kizuna.server.connections import ConnectionGuard, connection_guard_key, connection_middleware
+from kizuna.server.context import services_key
+from kizuna.server.rate_limits import RateLimits, rate_limits_key
 from kizuna.storage.engine import Database
 from kizuna.web import (
     account_admin_routes,
@@ -31,11 +35,9 @@ from kizuna.web import (
     reaction_routes,
     report_routes,
     search_routes,
-    timeline_api,
     timeline_routes,
 )
-from kizuna.web.connections import ConnectionGuard, connection_guard_key, connection_middleware
-from kizuna.web.context import jinja_key, secret_key, services_key
+from kizuna.web.context import jinja_key, secret_key
 from kizuna.web.live_limits import LiveConnections, live_connections_key
 from kizuna.web.live_routes import live_stop_key
 from kizuna.web.middleware import (
@@ -44,7 +46,6 @@ from kizuna.web.middleware import (
     headers_middleware,
     session_middleware,
 )
-from kizuna.web.rate_limits import RateLimits, rate_limits_key
 from kizuna.web.render import STATIC_DIR, make_environment
 from kizuna.web.uploads import upload_middleware
 from kizuna.webfinger import routes as webfinger_routes
@@ -84,11 +85,11 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
     for feature in (
         webfinger_routes,
         inbox_routes,
-        outbox_routes,
+        actor_routes,
         search_routes,
         auth_routes,
         timeline_routes,
-        timeline_api,
+        api_timelines,
         post_routes,
         reaction_routes,
         profile_routes,

@@ -16,15 +16,15 @@ from aiohttp import web
 from kizuna import __version__
 from kizuna.app import create_app, http_session
 from kizuna.config import Config, load_config
+from kizuna.container import Services
 from kizuna.errors import ConfigError, KizunaError
 from kizuna.invocation import command_name
 from kizuna.lab import run_lab
 from kizuna.process_tuning import freeze_startup_objects, limit_malloc_arenas
-from kizuna.services.container import Services
+from kizuna.server.access_log import KizunaAccessLogger
+from kizuna.server.connections import guard_connections
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
-from kizuna.web.access_log import KizunaAccessLogger
-from kizuna.web.connections import guard_connections
 
 
 class CliError(Exception):

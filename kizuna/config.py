@@ -59,7 +59,7 @@ class Config:
     trusted_proxy: bool = False
     # A file served as /robots.txt instead of the default (webfinger/robots.py).
     robots_txt: Path | None = None
-    # Slowloris bounds (kizuna.web.connections): seconds to send a complete request head
+    # Slowloris bounds (kizuna.server.connections): seconds to send a complete request head
     # (from opening, or from the previous response: also the keep-alive idle limit), seconds
     # to send a whole request body, and connections without a request one client address may
     # keep open (0: no limit; not applied behind a trusted proxy, whose address all share).

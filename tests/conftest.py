@@ -20,7 +20,7 @@ import pytest
 
 from kizuna.app import http_session
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
 
 PG_ENV = "KIZUNA_TEST_DATABASE_URL"

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from kizuna import background
 from kizuna.activitypub.errors import DomainPolicyFetchError, FetchError
-from kizuna.federation import loop
+from kizuna.activitypub.ids import local_actor_urls
 from kizuna.federation.client import FederationClient, RequestSigner
 from kizuna.federation.signatures import load_private_key_pem
-from kizuna.outbox.urls import local_actor_urls
 from kizuna.storage import queue
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account, Delivery, PeerDomain
@@ -198,7 +198,7 @@ class DeliveryWorker:
                     logger.exception("delivery cycle failed")
                     more = True
                 waiting = (stop, self.wakeup, flight.changed)
-                if not await loop.wait_any(waiting, loop.IDLE_POLL_SECONDS):
+                if not await background.wait_any(waiting, background.IDLE_POLL_SECONDS):
                     more = True  # other processes' rows, retries come due
         except asyncio.CancelledError:
             # Cancelled rather than stopped: nothing more is written; the leases lapse.

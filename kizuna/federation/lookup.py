@@ -21,11 +21,11 @@ from kizuna.activitypub.errors import (
     ObjectNotFoundError,
 )
 from kizuna.activitypub.vocab import ACTOR_TYPES
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.client import FederationClient
 from kizuna.federation.peers import PeerSoftware
-from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.nodeinfo import nodeinfo_href, software_name
+from kizuna.clock import utcnow
 from kizuna.federation.client import FederationClient
-from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
 

@@ -36,7 +36,7 @@ from kizuna.errors import PermissionDeniedError
 from kizuna.inbox.notes import NoteStore, host, parse_time
 from kizuna.inbox.relayed import RelayedActivities
 from kizuna.outbox import groups
-from kizuna.outbox.sender import Outbox
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.community_moderation import remove_from_community
 from kizuna.services.community_rules import posting_refusal
 from kizuna.storage import communities, interactions, repo

@@ -17,12 +17,12 @@ from kizuna.activitypub.actors import parse_actor
 from kizuna.activitypub.emoji import emojify_html, find_shortcodes
 from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.html_rewrite import Rewriter, start_tag
+from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.objects import RemoteNote, parse_note
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
 from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
-from kizuna.outbox.urls import tag_path
 from kizuna.services.custom_emoji import CustomEmojiService, image_src
 from kizuna.storage import repo
 from kizuna.storage.engine import Session

@@ -34,17 +34,17 @@ from kizuna.activitypub.objects import (
     parse_note,
 )
 from kizuna.activitypub.vocab import get_id
+from kizuna.background import run_until_stopped
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import KizunaError
-from kizuna.federation.loop import run_until_stopped
 from kizuna.federation.policy import OPEN, Decision, FederationPolicy
 from kizuna.inbox.flags import FlagInbox
 from kizuna.inbox.groups import GroupInbox
 from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.inbox.reactions import ReactionInbox, RemoteEmoji
-from kizuna.outbox.sender import Outbox
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.account_moderation import follow_remote_suspension
-from kizuna.services.accounts import utcnow
 from kizuna.storage import blocks, communities, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountBlock, InboxActivity, Post

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from kizuna.services.accounts import utcnow
+from kizuna.clock import utcnow
 from kizuna.storage import health
 from kizuna.storage.engine import Database
 

@@ -22,9 +22,9 @@ from kizuna.federation import bodies
 from kizuna.federation.signatures import key_id_of
 from kizuna.inbox.service import ACTIVITY_TYPES, host_of
 from kizuna.realtime.events import LiveEvent
-from kizuna.web import rate_limits
-from kizuna.web.context import services
-from kizuna.web.json import json_response
+from kizuna.server import rate_limits
+from kizuna.server.context import services
+from kizuna.server.json import json_response
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()

@@ -19,13 +19,13 @@ from kizuna.activitypub.errors import (
     SignatureError,
 )
 from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import key_id_of, verify_request
 from kizuna.inbox.writer import InboxWriter
-from kizuna.services.accounts import utcnow
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id

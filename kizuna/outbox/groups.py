@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from kizuna.activitypub.groups import group_announce_json
 from kizuna.activitypub.reactions import Dialect, dialect_for
@@ -13,12 +13,21 @@ from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Post
 
-if TYPE_CHECKING:  # the sender calls in here with itself: a type-only import, no cycle
-    from kizuna.outbox.sender import Outbox
+
+class Enqueue(Protocol):
+    """What a community needs of the outbox (which calls in here with itself)."""
+
+    async def enqueue(
+        self,
+        session: Session,
+        sender: Account,
+        doc: JsonObject,
+        targets: Iterable[tuple[str, str]],
+    ) -> int: ...
 
 
 async def announce(
-    outbox: Outbox,
+    outbox: Enqueue,
     session: Session,
     group: Account,
     activity: JsonObject,
@@ -61,7 +70,7 @@ async def announce(
 
 
 async def relay(
-    outbox: Outbox,
+    outbox: Enqueue,
     session: Session,
     post: Post,
     activity: JsonObject,
@@ -85,7 +94,7 @@ async def relay(
 
 
 async def relay_reaction(
-    outbox: Outbox, session: Session, post: Post, docs: Mapping[Dialect, JsonObject | None]
+    outbox: Enqueue, session: Session, post: Post, docs: Mapping[Dialect, JsonObject | None]
 ) -> int:
     """A reaction (or its Undo) in one of our communities, announced to each member's
     server in that server's dialect (`docs`; None: not for it): Misskey's Like+content,

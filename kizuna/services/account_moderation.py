@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import delete_actor_json, follow_json
+from kizuna.activitypub.ids import instance_urls
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.background import run_until_stopped
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.federation.loop import run_until_stopped
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import instance_urls
-from kizuna.services.accounts import AccountService, utcnow
+from kizuna.outbox.outbox import Outbox
+from kizuna.services.accounts import AccountService
 from kizuna.services.media import MediaStore
 from kizuna.storage import account_moderation as store
 from kizuna.storage import audit, interactions, queue, repo, reports

@@ -8,15 +8,16 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from kizuna.activitypub.ids import ActorUrls, instance_urls, user_urls
 from kizuna.activitypub.text import render_plain
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import ActorUrls, instance_urls, user_urls
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.media import AVATAR, HEADER, MediaStore
 from kizuna.services.passwords import generate_password, hash_password, verify_password
 from kizuna.services.settings import Registrations, SettingsService
@@ -73,10 +74,6 @@ def set_actor_urls(account: Account, urls: ActorUrls) -> None:
     account.following_url = urls.following
     account.featured_url = urls.featured
     account.public_key_id = urls.key_id
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def session_id_for(token: str) -> str:

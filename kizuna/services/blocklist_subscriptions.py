@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kizuna.activitypub.errors import FetchError
+from kizuna.background import run_until_stopped
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import (
     MAX_CSV_BYTES,
@@ -26,8 +28,6 @@ from kizuna.federation.blocklist_csv import (
     parse_blocklist,
 )
 from kizuna.federation.client import FederationClient
-from kizuna.federation.loop import run_until_stopped
-from kizuna.services.accounts import utcnow
 from kizuna.services.domain_policy import DomainPolicyService, PolicyValues
 from kizuna.storage import audit, domain_admin, domain_policies
 from kizuna.storage.engine import Database, Session

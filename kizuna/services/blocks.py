@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import block_json, follow_json, undo_json
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.domains import DomainError, normalize_domain
-from kizuna.outbox.sender import Outbox
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.storage import blocks, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id

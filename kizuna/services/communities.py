@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from kizuna.activitypub.ids import group_urls
 from kizuna.activitypub.text import count_chars, render_plain
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.lookup import RemoteAccountService
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import group_urls
-from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls, utcnow
+from kizuna.outbox.outbox import Outbox
+from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls
 from kizuna.services.community_rules import restricted_to_mods
 from kizuna.services.follows import FollowService
 from kizuna.services.images import CleanImage

@@ -15,10 +15,10 @@ from kizuna.activitypub.groups import (
     moderator_block_json,
     moderator_delete_json,
 )
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox import groups
-from kizuna.outbox.sender import Outbox
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.follows import FollowService
 from kizuna.storage import communities, repo
 from kizuna.storage.engine import Database, Session

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import (
     SEVERITIES,
@@ -25,7 +26,6 @@ from kizuna.federation.blocklist_csv import (
 )
 from kizuna.federation.domains import DomainError, normalize_domain, suffixes
 from kizuna.federation.policy import FederationPolicy
-from kizuna.services.accounts import utcnow
 from kizuna.services.domain_purge import DomainPurger
 from kizuna.storage import audit, domain_admin, domain_policies
 from kizuna.storage.domain_admin import Sample

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from kizuna.federation.loop import run_until_stopped
-from kizuna.services.accounts import utcnow
+from kizuna.background import run_until_stopped
+from kizuna.clock import utcnow
 from kizuna.storage import domain_purge
 from kizuna.storage.engine import Database
 

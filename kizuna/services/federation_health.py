@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.policy import FederationPolicy
 from kizuna.inbox.rejections import InboxAccounting
-from kizuna.services.accounts import utcnow
 from kizuna.storage import audit, health
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account

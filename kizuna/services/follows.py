@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kizuna.activitypub.activities import follow_json
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
-from kizuna.outbox.sender import Outbox
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.storage import blocks, interactions, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from kizuna.activitypub.ids import status_url
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import ValidationError
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import status_url
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.posts import can_see, visible_target
 from kizuna.services.reactions import ReactionService
 from kizuna.storage import blocks, interactions, repo

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kizuna.clock import utcnow
 from kizuna.realtime.broker import Key, Subscription
 from kizuna.realtime.events import LiveEvent
 from kizuna.realtime.hub import LiveHub
-from kizuna.services.accounts import utcnow
 from kizuna.services.interactions import InteractionService
 from kizuna.services.timelines import card_counts
 from kizuna.storage import blocks, communities, feed, live

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.text import (
     MAX_POST_CHARS,
     MentionRef,
@@ -16,11 +17,10 @@ from kizuna.activitypub.text import (
     extract_mentions,
     render_plain,
 )
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import tag_path
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.community_rules import posting_refusal
 from kizuna.services.custom_emoji import CustomEmojiService
 from kizuna.storage import blocks, interactions, queue, repo

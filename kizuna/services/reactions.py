@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import undo_json
+from kizuna.activitypub.ids import reaction_url
 from kizuna.activitypub.reactions import (
     DEFAULT_NEGATIVE,
     Dialect,
@@ -23,12 +24,11 @@ from kizuna.activitypub.reactions import (
     valid_reaction,
 )
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import ValidationError
 from kizuna.federation.peers import PeerSoftware
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.urls import reaction_url
-from kizuna.services.accounts import utcnow
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.posts import visible_target
 from kizuna.storage import emoji as emoji_storage
 from kizuna.storage import interactions, reactions

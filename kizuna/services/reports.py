@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kizuna.activitypub.flags import flag_json
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.outbox.sender import Outbox
+from kizuna.outbox.outbox import Outbox
 from kizuna.services.account_moderation import AccountModeration
-from kizuna.services.accounts import AccountService, utcnow
+from kizuna.services.accounts import AccountService
 from kizuna.services.posts import Visibility, can_see
 from kizuna.storage import audit, repo, reports
 from kizuna.storage.engine import Database, Session

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.policy import FederationPolicy
-from kizuna.services.accounts import utcnow
 from kizuna.services.posts import Visibility
 from kizuna.storage import blocks, feed, interactions, reactions, repo
 from kizuna.storage.engine import Database, Session

@@ -8,15 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from kizuna.errors import PermissionDeniedError, ValidationError
+from kizuna.server.context import parse_max_id, services
 from kizuna.services.account_moderation import ACCOUNT_STATES as STATES
 from kizuna.storage.models import User
-from kizuna.web.context import (
-    parse_max_id,
-    require_admin,
-    require_moderator,
-    see_other,
-    services,
-)
+from kizuna.web.context import require_admin, require_moderator, see_other
 from kizuna.web.forms import echo, form_draft, form_text
 from kizuna.web.render import render
 

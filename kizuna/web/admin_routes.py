@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.errors import ValidationError
+from kizuna.server.context import services
 from kizuna.services.settings import (
     MAX_EMAIL,
     MAX_RULE,
@@ -13,7 +14,7 @@ from kizuna.services.settings import (
     MAX_SITE_NAME,
     SiteInfo,
 )
-from kizuna.web.context import require_admin, services
+from kizuna.web.context import require_admin
 from kizuna.web.forms import form_text
 from kizuna.web.render import render
 

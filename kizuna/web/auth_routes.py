@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.errors import ConflictError, PermissionDeniedError, ValidationError
+from kizuna.server.context import current_user, services
+from kizuna.server.rate_limits import take, take_ip
 from kizuna.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from kizuna.services.settings import Registrations
-from kizuna.web.context import current_user, require_user, see_other, services
+from kizuna.web.context import require_user, see_other
 from kizuna.web.forms import form_text
 from kizuna.web.middleware import SESSION_COOKIE
-from kizuna.web.rate_limits import take, take_ip
 from kizuna.web.redirects import safe_redirect
 from kizuna.web.render import render
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.errors import KizunaError
+from kizuna.server.context import current_user, services
+from kizuna.server.json import json_response
 from kizuna.storage.models import Account, User
-from kizuna.web.context import current_user, require_user, services
+from kizuna.web.context import require_user
 from kizuna.web.forms import form_text
-from kizuna.web.json import json_response
 from kizuna.web.profile_routes import split_acct
 from kizuna.web.render import render
 

@@ -11,6 +11,9 @@ from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import KizunaError, NotFoundError, PermissionDeniedError, ValidationError
+from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.json import activity_response
+from kizuna.server.rate_limits import take
 from kizuna.services.communities import (
     MAX_DESCRIPTION,
     MAX_NAME,
@@ -22,10 +25,8 @@ from kizuna.services.communities import (
     split_ref,
 )
 from kizuna.storage.models import Account, User
-from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.context import require_user
 from kizuna.web.forms import Form, echo, form_draft, form_file, form_text
-from kizuna.web.json import activity_response
-from kizuna.web.rate_limits import take
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -212,7 +213,7 @@ async def get_community(request: web.Request) -> web.Response:
     name, domain = split_ref(ref)
     local = domain in ("", svc.config.domain)
     if local and wants_activity_json(request.headers.get("Accept", "")):
-        return activity_response(await svc.publishing.group_actor(name))
+        return activity_response(await svc.documents.group_actor(name))
     view = await svc.communities.view(ref, _viewer(request), max_id=parse_max_id(request))
     return await _community_page(request, view)
 

@@ -1,4 +1,4 @@
-"""Typed keys for app- and request-scoped values shared by the web routes."""
+"""Typed keys and helpers for the web pages' requests (the shared ones are in server/context)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,14 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from aiohttp import web
 
-from kizuna.services.container import Services
+from kizuna.server.context import user_key
 from kizuna.storage.models import User
 from kizuna.web.redirects import local_path
 
-services_key = web.AppKey("services", Services)
 jinja_key = web.AppKey("jinja", jinja2.Environment)
 secret_key = web.AppKey("secret", str)
 
-user_key = web.RequestKey("user", User)
 csrf_key = web.RequestKey("csrf_token", str)
-
-
-def services(request: web.Request) -> Services:
-    return request.app[services_key]
-
-
-def current_user(request: web.Request) -> User | None:
-    user: User | None = request.get(user_key)
-    return user
 
 
 def require_user(request: web.Request) -> User:
@@ -48,15 +37,6 @@ def require_moderator(request: web.Request) -> User:
     if not user.is_moderator:
         raise web.HTTPForbidden(text="moderators and administrators only")
     return user
-
-
-def parse_max_id(request: web.Request) -> int | None:
-    raw = request.query.get("max_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 19:
-        raise web.HTTPBadRequest(text="max_id must be a post id")
-    return int(raw)
 
 
 def see_other(location: str) -> web.Response:

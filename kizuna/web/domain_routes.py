@@ -9,6 +9,7 @@ from aiohttp import web
 
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import BlocklistError, parse_blocklist
+from kizuna.server.context import current_user, services
 from kizuna.services.blocklist_subscriptions import MAX_REFRESH_HOURS
 from kizuna.services.domain_policy import (
     MAX_PRIVATE_COMMENT,
@@ -16,7 +17,7 @@ from kizuna.services.domain_policy import (
     ImportReport,
     PolicyValues,
 )
-from kizuna.web.context import current_user, require_admin, services
+from kizuna.web.context import require_admin
 from kizuna.web.forms import Form, form_text
 from kizuna.web.render import render
 

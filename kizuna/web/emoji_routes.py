@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.errors import ValidationError
+from kizuna.server.context import services
+from kizuna.server.json import activity_response, json_response
 from kizuna.services.custom_emoji import MAX_EMOJI_BYTES, image_src
-from kizuna.web.context import require_admin, require_user, services
+from kizuna.web.context import require_admin, require_user
 from kizuna.web.forms import form_file, form_text
-from kizuna.web.json import activity_response, json_response
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()

@@ -8,14 +8,15 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from kizuna.server.context import services
+from kizuna.server.json import json_response
 from kizuna.services.federation_health import (
     DomainHealth,
     DomainPage,
     InstanceHealth,
     Window,
 )
-from kizuna.web.context import require_admin, services
-from kizuna.web.json import json_response
+from kizuna.web.context import require_admin
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()

@@ -18,14 +18,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from kizuna.realtime import sse
+from kizuna.server.context import current_user, services
+from kizuna.server.rate_limits import client_ip
 from kizuna.services.live import Batch, Stream
 from kizuna.storage.engine import DatabaseError
 from kizuna.storage.models import Post
 from kizuna.web.community_routes import REF
-from kizuna.web.context import csrf_key, current_user, jinja_key, services
+from kizuna.web.context import csrf_key, jinja_key
 from kizuna.web.live_limits import live_connections_key
 from kizuna.web.middleware import SESSION_COOKIE
-from kizuna.web.rate_limits import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kizuna.web.context import services
+from kizuna.server.context import services
 
 routes = web.RouteTableDef()
 

@@ -12,8 +12,9 @@ from aiohttp import web
 
 from kizuna.activitypub.errors import ApError
 from kizuna.errors import KizunaError
-from kizuna.web.context import csrf_key, secret_key, services, user_key
-from kizuna.web.json import json_response
+from kizuna.server.context import services, user_key
+from kizuna.server.json import json_response
+from kizuna.web.context import csrf_key, secret_key
 from kizuna.web.render import render
 
 logger = logging.getLogger(__name__)

@@ -6,11 +6,12 @@ from aiohttp import web
 
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.errors import ValidationError
+from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.rate_limits import take
 from kizuna.storage.models import Post
-from kizuna.web.context import back_to, current_user, parse_max_id, require_user, services
+from kizuna.web.context import back_to, require_user
 from kizuna.web.forms import echo, form_draft, form_text
 from kizuna.web.notification_groups import group_notifications
-from kizuna.web.rate_limits import take
 from kizuna.web.render import render
 from kizuna.web.timeline_routes import compose_context
 

@@ -6,10 +6,11 @@ from aiohttp import web
 
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import ValidationError
+from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.json import activity_response
 from kizuna.services.accounts import MAX_FIELDS, ProfileUpdate
-from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.context import require_user
 from kizuna.web.forms import form_file, form_text
-from kizuna.web.json import activity_response
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()
@@ -27,7 +28,7 @@ async def get_profile(request: web.Request) -> web.Response:
     user = current_user(request)
     username, domain = split_acct(request)
     if not domain and wants_activity_json(request.headers.get("Accept", "")):
-        return activity_response(await services(request).publishing.actor(username))
+        return activity_response(await services(request).documents.actor(username))
     profile = await services(request).timelines.profile(
         username, user.account if user else None, domain=domain, max_id=parse_max_id(request)
     )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from kizuna.server.context import current_user, services
+from kizuna.server.json import json_response
 from kizuna.services.custom_emoji import image_src
 from kizuna.services.reactions import ReactionLimitError, mastodon_view
 from kizuna.storage.models import CustomEmoji
 from kizuna.web import emoji_search
-from kizuna.web.context import back_to, current_user, require_user, services
+from kizuna.web.context import back_to, require_user
 from kizuna.web.forms import form_text
-from kizuna.web.json import json_response
 from kizuna.web.middleware import wants_html
 from kizuna.web.notices import with_notice
 from kizuna.web.render import render

@@ -13,10 +13,11 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from kizuna.activitypub.emoji import emojify_text
+from kizuna.server.context import services_key, user_key
 from kizuna.services.media import file_size
 from kizuna.services.reactions import PALETTE, mastodon_view
 from kizuna.web.card_cache import CardCache, cached_card
-from kizuna.web.context import csrf_key, jinja_key, services_key, user_key
+from kizuna.web.context import csrf_key, jinja_key
 from kizuna.web.notices import notice_for
 
 STATIC_DIR = resources.files("kizuna") / "static"

@@ -7,15 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from kizuna.errors import PermissionDeniedError, ValidationError
+from kizuna.server.context import parse_max_id, services
 from kizuna.services.reports import CATEGORIES, MAX_COMMENT
 from kizuna.storage.models import User
-from kizuna.web.context import (
-    parse_max_id,
-    require_moderator,
-    require_user,
-    see_other,
-    services,
-)
+from kizuna.web.context import require_moderator, require_user, see_other
 from kizuna.web.forms import Form, echo, form_draft, form_text
 from kizuna.web.render import render
 

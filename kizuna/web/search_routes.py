@@ -8,7 +8,8 @@ from aiohttp import web
 
 from kizuna.activitypub.errors import ApError
 from kizuna.errors import KizunaError
-from kizuna.web.context import require_user, services
+from kizuna.server.context import services
+from kizuna.web.context import require_user
 from kizuna.web.render import render
 
 routes = web.RouteTableDef()

@@ -6,9 +6,10 @@ from aiohttp import web
 
 from kizuna.activitypub.text import MAX_POST_CHARS, normalize_hashtag
 from kizuna.errors import ValidationError
+from kizuna.server.context import current_user, parse_max_id, services
 from kizuna.services.posts import LANGUAGES
 from kizuna.services.timelines import COMMUNITY_FEED_CHOICES
-from kizuna.web.context import current_user, parse_max_id, require_user, services
+from kizuna.web.context import require_user
 from kizuna.web.forms import form_text
 from kizuna.web.render import render
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from kizuna.web.context import services, user_key
+from kizuna.server.context import services, user_key
 from kizuna.web.notices import with_notice
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

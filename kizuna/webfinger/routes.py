@@ -8,8 +8,8 @@ import logging
 from aiohttp import web
 
 from kizuna.activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links_json
-from kizuna.web.context import services
-from kizuna.web.json import json_response
+from kizuna.server.context import services
+from kizuna.server.json import json_response
 from kizuna.webfinger.codec import MalformedResourceError, host_meta_json, host_meta_xml
 from kizuna.webfinger.robots import DEFAULT_ROBOTS_TXT
 

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kizuna import __version__
+from kizuna.activitypub.ids import instance_urls
 from kizuna.activitypub.nodeinfo import NodeInfoStats, nodeinfo_json
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
-from kizuna.outbox.urls import instance_urls
-from kizuna.services.accounts import utcnow
 from kizuna.services.settings import Registrations, SettingsService
 from kizuna.storage import repo
 from kizuna.storage.engine import Database

@@ -13,7 +13,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from kizuna.app import create_app
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database
 
 CHROMIUM = Path("/usr/bin/chromium")

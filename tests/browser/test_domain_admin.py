@@ -12,7 +12,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from kizuna.app import create_app
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 

@@ -6,7 +6,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.browser.test_browser import base_url, page, pytestmark  # noqa: F401  (fixtures)
 
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.services.domain_policy import PolicyValues
 from kizuna.storage import repo
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, base_url  # noqa: F401

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, base_url  # noqa: F401
 
 pytestmark = [

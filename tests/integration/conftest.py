@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 
 from kizuna.app import create_app
 from kizuna.config import Config
+from kizuna.server.connections import guard_connections
 from kizuna.storage.engine import Database
-from kizuna.web.connections import guard_connections
 from tests.conftest import DatabaseFactory
 from tests.integration.lab import Network
 from tests.integration.web import Client

@@ -15,9 +15,9 @@ from aiohttp.typedefs import Handler
 
 from kizuna.app import create_app
 from kizuna.config import Config
-from kizuna.services.container import Services
-from kizuna.web.connections import connection_guard_key, guard_connections
-from kizuna.web.context import services_key
+from kizuna.container import Services
+from kizuna.server.connections import connection_guard_key, guard_connections
+from kizuna.server.context import services_key
 from tests.conftest import DatabaseFactory
 from tests.integration.web import Client
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import InboxActivity
 from tests.fakes.mastodon import FakeMastodon
 from tests.integration.lab import Instance

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kizuna.container import Services
 from kizuna.errors import ValidationError
-from kizuna.services.container import Services
 from kizuna.storage import repo
 from kizuna.storage.models import Account, AuditLogEntry, Delivery, Follow, Post, User
 from tests.integration.conftest import ClientFactory

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from kizuna.container import Services
 from kizuna.errors import ConflictError
-from kizuna.services.container import Services
 from kizuna.storage.models import Account, LoginSession, User
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Person, csrf_token, log_in, make_user, submit

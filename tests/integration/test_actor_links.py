@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from kizuna.container import Services
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from tests.fakes.images import png
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, make_user

@@ -151,7 +151,7 @@ async def test_inbound_block_removes_follows_and_stops_delivery_then_undo(
     async with a.services.db.begin() as session:
         post = await repo.get_post(session, mention.id)
         assert post is not None
-        (view,) = await a.services.publishing.note_views(session, [post])
+        (view,) = await a.services.documents.note_views(session, [post])
     assert view.mentions == ()
 
     # Undo(Block) from b lifts it on a.

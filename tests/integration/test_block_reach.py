@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from kizuna.container import Services
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage import repo
 from kizuna.storage.models import Account, Delivery
 from tests.integration.lab import Network

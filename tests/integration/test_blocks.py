@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select, update
 
-from kizuna.services.container import Services
+from kizuna.container import Services
+from kizuna.server.context import services_key
 from kizuna.services.domain_policy import PolicyValues
 from kizuna.storage.models import (
     Account,
@@ -21,7 +22,6 @@ from kizuna.storage.models import (
     Post,
     PostTag,
 )
-from kizuna.web.context import services_key
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, csrf_token, log_in, make_user, stored_account, submit
 

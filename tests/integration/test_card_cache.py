@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from kizuna.container import Services
 from kizuna.services.accounts import ProfileUpdate
-from kizuna.services.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, log_in, make_user
 

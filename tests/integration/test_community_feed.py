@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from kizuna.container import Services
 from kizuna.errors import ValidationError
-from kizuna.services.container import Services
 from kizuna.services.timelines import PAGE_SIZE, Page
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id

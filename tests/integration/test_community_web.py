@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import aiohttp
 from sqlalchemy import func, select
 
+from kizuna.container import Services
 from kizuna.federation.lookup import remote_key
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage import repo
 from kizuna.storage.models import (
     Account,

@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 
 from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
+from kizuna.server.context import services_key
 from kizuna.services.accounts import ProfileUpdate
-from kizuna.services.container import Services
 from kizuna.storage.models import Account, CustomEmoji, InboxActivity, Post
-from kizuna.web.context import services_key
 from tests.fakes.images import GIF, JPEG, WEBP, pixels, png
 from tests.fakes.peers import FakePeer, json_reply, person
 from tests.integration.conftest import ClientFactory
@@ -169,8 +169,8 @@ async def test_post_with_emoji__image_here_tags_for_peers_never_instance_only(
     assert ":nope:" in post.content_html
     assert post.content_html.count("<img") == 2
     for doc in (
-        await services.publishing.note("alice", post.id),
-        (await services.publishing.note("alice", post.id, activity=True))["object"],
+        await services.documents.note("alice", post.id),
+        (await services.documents.note("alice", post.id, activity=True))["object"],
     ):
         emoji_tags = [t for t in doc["tag"] if t["type"] == "Emoji"]
         assert emoji_tags == [
@@ -199,7 +199,7 @@ async def test_edit__emoji_drawn_in_the_new_text(services: Services) -> None:
     edited = await services.posts.edit(post.id, alice, "now :blob:")
 
     assert 'alt=":blob:"' in edited.content_html
-    doc = await services.publishing.note("alice", post.id)
+    doc = await services.documents.note("alice", post.id)
     assert [t["name"] for t in doc["tag"] if t["type"] == "Emoji"] == [":blob:"]
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from kizuna.federation import loop
+from kizuna import background
 from kizuna.federation.delivery import LEASE, PER_DOMAIN, DeliveryWorker
 from kizuna.storage import queue
 from kizuna.storage.models import Account, Delivery, Follow, OutboxActivity
@@ -307,7 +307,7 @@ async def test_a_backlog_to_one_server_flows_without_waiting_for_a_poll(
     network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More rows to one server than it may have in flight: each freed slot claims the next."""
-    monkeypatch.setattr(loop, "IDLE_POLL_SECONDS", 3600.0)  # only a wake-up or a slot frees
+    monkeypatch.setattr(background, "IDLE_POLL_SECONDS", 3600.0)  # only a wake-up or a slot frees
     a, alice = await _start(network)
     sink = Peer()
     await network.serve("sink.test", sink.app)

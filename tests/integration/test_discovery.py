@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, log_in, make_user, submit
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from kizuna.container import Services
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage.models import Account, Notification
 from tests.integration.conftest import ClientFactory
 from tests.integration.lab import Network

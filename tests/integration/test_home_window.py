@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage import feed
 from kizuna.storage.models import Post
 

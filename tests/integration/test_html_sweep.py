@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.text import normalize_hashtag
-from kizuna.outbox.urls import tag_path
 from kizuna.storage import repo
 from kizuna.storage.models import Account, Follow, Post
 from tests.fakes.mastodon import FakeMastodon

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage.models import Account
 from tests.integration.lab import Network
 from tests.integration.sse import open_stream

@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 
 from kizuna.app import create_app, http_session
+from kizuna.container import Services
 from kizuna.realtime.events import LiveEvent
 from kizuna.realtime.pg_bridge import PgBridge, asyncpg_dsn
-from kizuna.services.container import Services
 from kizuna.storage.engine import Database
 from kizuna.web.live_limits import live_connections_key
 from tests.integration.lab import Instance, Network

@@ -14,9 +14,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.errors import ValidationError
 from kizuna.services.accounts import ProfileUpdate
-from kizuna.services.container import Services
 from kizuna.storage import repo
 from kizuna.storage.models import CustomEmoji, Post
 from tests.fakes import images

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from kizuna.app import http_session
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database
 from kizuna.storage.models import (
     Account,

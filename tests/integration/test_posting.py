@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from sqlalchemy import func, select
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import Post, PostTag
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import csrf_token, log_in, make_user, submit, write_post

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import Account
 from tests.fakes.images import pixels
 from tests.integration.conftest import ClientFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_profile import tiny_png
 from tests.integration.web import csrf_token, log_in, make_user

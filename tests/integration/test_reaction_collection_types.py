@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import Post
 from tests.integration.receive import receive
 from tests.integration.test_peer_payloads import kizuna_example, payload, rows
@@ -22,7 +22,7 @@ async def test_emoji_react_stays_emoji_react_and_like_stays_like(
     processed = await receive(kizuna_example, misskey, fire)
     assert [r.error for r in processed] == [None, None]
     (post,) = await rows(kizuna_example, Post)
-    doc = await kizuna_example.publishing.emoji_reactions("bob", post.id)
+    doc = await kizuna_example.documents.emoji_reactions("bob", post.id)
     items = {item["id"]: item for item in doc["orderedItems"]}
     assert items[fire["id"]]["type"] == "EmojiReact"
     assert items[fire["id"]]["content"] == "🔥"

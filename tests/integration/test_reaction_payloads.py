@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import InboxActivity, Notification, Post, Reaction
 from tests.integration.receive import receive
 from tests.integration.test_peer_payloads import NOTE, kizuna_example, payload, rows

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import ClientResponse
 from sqlalchemy import event
 
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Post, Reaction
 from tests.integration.conftest import ClientFactory

@@ -100,7 +100,7 @@ async def test_no_mention_of_oneself_nor_across_a_block(network: Network) -> Non
     await network.drain()
     own = await b.services.posts.create(bob, "my own thread")
     self_reply = await b.services.posts.create(bob, "and more", in_reply_to=own.id)
-    note = await b.services.publishing.note("bob", self_reply.id)
+    note = await b.services.documents.note("bob", self_reply.id)
     assert await _mentions(note) == []
     assert note["cc"] == ["https://b.test/users/bob/followers"]
 
@@ -109,7 +109,7 @@ async def test_no_mention_of_oneself_nor_across_a_block(network: Network) -> Non
         copy_id = (await session.scalars(select(Post.id).where(Post.uri == public.uri))).one()
     await b.services.blocks.block(bob, alice_there.id)
     walled = await b.services.posts.create(bob, "talking past", in_reply_to=copy_id)
-    note = await b.services.publishing.note("bob", walled.id)
+    note = await b.services.documents.note("bob", walled.id)
     assert ALICE not in note["cc"]
     assert await _mentions(note) == []
     async with b.services.db.begin() as session:

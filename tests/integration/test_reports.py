@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Post, Report
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, log_in, make_user, stored_account, submit

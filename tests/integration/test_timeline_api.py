@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, log_in, make_user
 

@@ -9,7 +9,7 @@ import re
 
 from aiohttp import ClientResponse
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, input_value, log_in, make_user, submit
 

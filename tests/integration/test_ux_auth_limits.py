@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientResponse
 
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, input_value, log_in, make_user, submit, textarea_text
 

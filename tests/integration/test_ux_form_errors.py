@@ -13,8 +13,8 @@ import pytest
 from yarl import URL
 
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from tests.fakes.images import png
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiohttp import ClientResponse
 
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage.models import Account, Report, User
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import (

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from kizuna.config import Config
+from kizuna.container import Services
 from kizuna.services.communities import NewCommunity
-from kizuna.services.container import Services
 from kizuna.storage import repo
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import log_in, make_user, submit, textarea_text, write_post

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import Post
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import log_in, make_user

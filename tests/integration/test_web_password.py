@@ -9,7 +9,7 @@ from aiohttp import web
 
 from kizuna.app import create_app
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.engine import Database
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, Person, log_in, make_user, submit

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from kizuna.config import Config
-from kizuna.services.container import Services
+from kizuna.container import Services
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import csrf_token, log_in, make_user, submit
 

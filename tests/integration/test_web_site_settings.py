@@ -8,7 +8,7 @@ import re
 from markupsafe import escape
 from sqlalchemy import select
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage.models import AuditLogEntry, InstanceSetting
 from tests.integration.conftest import ClientFactory
 from tests.integration.web import Client, log_in, make_user, submit

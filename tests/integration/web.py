@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
-from kizuna.services.container import Services
+from kizuna.container import Services
 from kizuna.storage import repo
 from kizuna.storage.models import Account
 

@@ -7,7 +7,7 @@ import pytest
 
 from kizuna.config import load_config
 from kizuna.errors import ConfigError
-from kizuna.web.rate_limits import address_key
+from kizuna.server.rate_limits import address_key
 
 
 def test_connection_settings__defaults_and_environment() -> None:

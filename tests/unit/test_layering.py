@@ -15,7 +15,7 @@ PURE_MODULES = (
     "kizuna.activitypub.nodeinfo",
     "kizuna.activitypub.html",
     "kizuna.webfinger.codec",
-    "kizuna.outbox.urls",
+    "kizuna.activitypub.ids",
     "kizuna.federation.signatures",
     "kizuna.federation.keys",
     "kizuna.federation.domains",

@@ -9,7 +9,7 @@ import pytest
 from kizuna.config import load_config
 from kizuna.errors import ConfigError
 from kizuna.inbox.rejections import bucket_of
-from kizuna.web.rate_limits import Limit, TokenBuckets
+from kizuna.server.rate_limits import Limit, TokenBuckets
 
 
 class Clock:

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
-from kizuna.federation import loop
+from kizuna import background
 
 
 async def test_wakeup_during_a_cycle_runs_another_cycle_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(loop, "IDLE_POLL_SECONDS", 3600.0)  # only a wake-up can end a wait
+    monkeypatch.setattr(background, "IDLE_POLL_SECONDS", 3600.0)  # only a wake-up can end a wait
     wakeup, stop = asyncio.Event(), asyncio.Event()
     calls = 0
 
@@ -25,12 +25,12 @@ async def test_wakeup_during_a_cycle_runs_another_cycle_at_once(
             stop.set()
         return 0
 
-    await asyncio.wait_for(loop.run_until_stopped("test", cycle, wakeup, stop), timeout=10)
+    await asyncio.wait_for(background.run_until_stopped("test", cycle, wakeup, stop), timeout=10)
     assert calls == 2
 
 
 async def test_a_failing_cycle_does_not_end_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loop, "IDLE_POLL_SECONDS", 0.0)
+    monkeypatch.setattr(background, "IDLE_POLL_SECONDS", 0.0)
     wakeup, stop = asyncio.Event(), asyncio.Event()
     calls = 0
 
@@ -43,6 +43,8 @@ async def test_a_failing_cycle_does_not_end_the_loop(monkeypatch: pytest.MonkeyP
         return 0
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loop.logger, "exception", lambda *args, **kwargs: None)
-        await asyncio.wait_for(loop.run_until_stopped("test", cycle, wakeup, stop), timeout=10)
+        patch.setattr(background.logger, "exception", lambda *args, **kwargs: None)
+        await asyncio.wait_for(
+            background.run_until_stopped("test", cycle, wakeup, stop), timeout=10
+        )
     assert calls == 2

@@ -20,7 +20,7 @@ from typing import Literal
 from aiohttp import web
 
 from kizuna.config import Config
-from kizuna.web.json import json_response
+from kizuna.server.json import json_response
 from kizuna.web.render import render
 
 MAX_KEYS = 10_000

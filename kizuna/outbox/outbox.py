@@ -15,13 +15,13 @@ from kizuna.activitypub.activities import (
     update_actor_json,
     update_note_json,
 )
+from kizuna.activitypub.ids import local_actor_urls, user_urls
 from kizuna.activitypub.notes import create_json, note_json
 from kizuna.activitypub.reactions import Dialect
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.actors.documents import ActorDocuments
 from kizuna.config import Config
 from kizuna.outbox import groups
-from kizuna.outbox.service import PublishingService
-from kizuna.outbox.urls import local_actor_urls, user_urls
 from kizuna.storage import blocks, communities, queue, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.ids import new_id
@@ -47,11 +47,11 @@ class Outbox:
     def __init__(
         self,
         config: Config,
-        publishing: PublishingService,
+        documents: ActorDocuments,
         clock: Callable[[], datetime],
     ) -> None:
         self.config = config
-        self.publishing = publishing
+        self.documents = documents
         self.clock = clock
         self._wake: list[Callable[[], None]] = []
 
@@ -163,14 +163,14 @@ class Outbox:
         return [*targets, target]
 
     async def send_create(self, session: Session, post: Post) -> int:
-        (view,) = await self.publishing.note_views(session, [post])
+        (view,) = await self.documents.note_views(session, [post])
         doc = create_json(view)
         targets = await self.post_targets(session, post)
         sent = await self.enqueue(session, post.account, doc, targets, post_id=post.id)
         return sent + await groups.relay(self, session, post, doc, new_post=True)
 
     async def send_delete(self, session: Session, post: Post) -> int:
-        (view,) = await self.publishing.note_views(session, [post])
+        (view,) = await self.documents.note_views(session, [post])
         targets = await self.post_targets(session, post)
         doc = delete_note_json(
             id=f"{view.id}#delete",
@@ -242,7 +242,7 @@ class Outbox:
         await self.enqueue(session, booster, doc, targets)
 
     async def send_update(self, session: Session, post: Post) -> int:
-        (view,) = await self.publishing.note_views(session, [post])
+        (view,) = await self.documents.note_views(session, [post])
         note = note_json(view, with_context=False)
         stamp = int((post.updated_at or self.clock()).timestamp())
         doc = update_note_json(id=f"{view.id}#updates/{stamp}", actor=view.attributed_to, note=note)
@@ -258,7 +258,7 @@ class Outbox:
         looks for it elsewhere, and it reaches as many servers as a post); moderation's are
         queue.BULK."""
         community = await communities.get_community(session, account.id)
-        actor_doc = self.publishing.actor_document(account, community)
+        actor_doc = self.documents.actor_document(account, community)
         # A fresh id each time: two edits within one second are two updates.
         doc = update_actor_json(id=f"{actor_doc['id']}#updates/{new_id()}", actor_doc=actor_doc)
         targets = await repo.follower_inboxes(session, account.id)

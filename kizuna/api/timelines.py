@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
+from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.json import json_response
 from kizuna.services.timelines import Page
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Post
-from kizuna.web.context import current_user, parse_max_id, services
-from kizuna.web.json import json_response
 
 routes = web.RouteTableDef()
 

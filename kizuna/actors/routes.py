@@ -8,8 +8,8 @@ from kizuna.activitypub.errors import SignatureError
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.federation.signatures import key_id_of
 from kizuna.inbox.service import host_of
-from kizuna.web.context import services
-from kizuna.web.json import activity_response
+from kizuna.server.context import services
+from kizuna.server.json import activity_response
 
 routes = web.RouteTableDef()
 
@@ -55,7 +55,7 @@ async def get_actor(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     if not _wants_ap(request):
         raise web.HTTPFound(f"/@{username}")
-    return activity_response(await services(request).publishing.actor(username))
+    return activity_response(await services(request).documents.actor(username))
 
 
 @routes.get("/actor")
@@ -63,7 +63,7 @@ async def get_instance_actor(request: web.Request) -> web.Response:
     svc = services(request)
     # Always JSON and never behind authorized fetch: peers need its key to verify our fetches.
     return activity_response(
-        await svc.publishing.instance_actor(await svc.accounts.instance_actor())
+        await svc.documents.instance_actor(await svc.accounts.instance_actor())
     )
 
 
@@ -71,7 +71,7 @@ async def get_instance_actor(request: web.Request) -> web.Response:
 async def get_instance_collection(request: web.Request) -> web.Response:
     await require_signature(request)
     svc = services(request)
-    doc = await svc.publishing.instance_collection(
+    doc = await svc.documents.instance_collection(
         await svc.accounts.instance_actor(),
         request.match_info["which"],
         page=_page_number(request),
@@ -83,7 +83,7 @@ async def get_instance_collection(request: web.Request) -> web.Response:
 async def get_featured_tags(request: web.Request) -> web.Response:
     await require_signature(request)
     return activity_response(
-        await services(request).publishing.featured_tags(request.match_info["username"])
+        await services(request).documents.featured_tags(request.match_info["username"])
     )
 
 
@@ -92,7 +92,7 @@ async def get_outbox(request: web.Request) -> web.Response:
     await require_signature(request)
     raw_max = request.query.get("max_id", "")
     max_id = int(raw_max) if raw_max.isdigit() and len(raw_max) <= 19 else None
-    doc = await services(request).publishing.outbox(
+    doc = await services(request).documents.outbox(
         request.match_info["username"], page=request.query.get("page") == "true", max_id=max_id
     )
     return activity_response(doc)
@@ -101,7 +101,7 @@ async def get_outbox(request: web.Request) -> web.Response:
 @routes.get("/users/{username}/{which:followers|following}")
 async def get_follow_collection(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.follow_collection(
+    doc = await services(request).documents.follow_collection(
         request.match_info["username"], request.match_info["which"], page=_page_number(request)
     )
     return activity_response(doc)
@@ -111,7 +111,7 @@ async def get_follow_collection(request: web.Request) -> web.Response:
 async def get_featured(request: web.Request) -> web.Response:
     await require_signature(request)
     return activity_response(
-        await services(request).publishing.featured(request.match_info["username"])
+        await services(request).documents.featured(request.match_info["username"])
     )
 
 
@@ -121,13 +121,13 @@ async def get_status(request: web.Request) -> web.Response:
     if not _wants_ap(request):
         raise web.HTTPFound(f"/@{username}/{post_id}")
     await require_signature(request)
-    return activity_response(await services(request).publishing.note(username, int(post_id)))
+    return activity_response(await services(request).documents.note(username, int(post_id)))
 
 
 @routes.get(STATUS + "/activity")
 async def get_status_activity(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.note(
+    doc = await services(request).documents.note(
         request.match_info["username"], int(request.match_info["post_id"]), activity=True
     )
     return activity_response(doc)
@@ -137,7 +137,7 @@ async def get_status_activity(request: web.Request) -> web.Response:
 async def get_reaction(request: web.Request) -> web.Response:
     """A reaction we sent, or (`…/undo`) the Undo that took it back."""
     await require_signature(request)
-    doc = await services(request).publishing.reaction_activity(
+    doc = await services(request).documents.reaction_activity(
         request.match_info["username"],
         int(request.match_info["reaction_id"]),
         undo=bool(request.match_info["undo"]),
@@ -153,7 +153,7 @@ async def get_group_outbox(request: web.Request) -> web.Response:
     await require_signature(request)
     raw_max = request.query.get("max_id", "")
     max_id = int(raw_max) if raw_max.isdigit() and len(raw_max) <= 19 else None
-    doc = await services(request).publishing.outbox(
+    doc = await services(request).documents.outbox(
         request.match_info["slug"],
         page=request.query.get("page") == "true",
         max_id=max_id,
@@ -165,7 +165,7 @@ async def get_group_outbox(request: web.Request) -> web.Response:
 @routes.get("/c/{slug}/{which:followers|following}")
 async def get_group_follow_collection(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.follow_collection(
+    doc = await services(request).documents.follow_collection(
         request.match_info["slug"],
         request.match_info["which"],
         page=_page_number(request),
@@ -178,28 +178,28 @@ async def get_group_follow_collection(request: web.Request) -> web.Response:
 async def get_group_moderators(request: web.Request) -> web.Response:
     await require_signature(request)
     return activity_response(
-        await services(request).publishing.moderators(request.match_info["slug"])
+        await services(request).documents.moderators(request.match_info["slug"])
     )
 
 
 @routes.get("/c/{slug}/collections/featured")
 async def get_group_featured(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.featured(request.match_info["slug"], group=True)
+    doc = await services(request).documents.featured(request.match_info["slug"], group=True)
     return activity_response(doc)
 
 
 @routes.get("/c/{slug}/collections/tags")
 async def get_group_featured_tags(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.featured_tags(request.match_info["slug"], group=True)
+    doc = await services(request).documents.featured_tags(request.match_info["slug"], group=True)
     return activity_response(doc)
 
 
 @routes.get(STATUS + "/likes")
 async def get_status_likes(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.likes(
+    doc = await services(request).documents.likes(
         request.match_info["username"], int(request.match_info["post_id"])
     )
     return activity_response(doc)
@@ -208,7 +208,7 @@ async def get_status_likes(request: web.Request) -> web.Response:
 @routes.get(STATUS + "/reactions")
 async def get_status_reactions(request: web.Request) -> web.Response:
     await require_signature(request)
-    doc = await services(request).publishing.emoji_reactions(
+    doc = await services(request).documents.emoji_reactions(
         request.match_info["username"], int(request.match_info["post_id"])
     )
     return activity_response(doc)

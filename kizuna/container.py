@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from kizuna.activitypub.ids import instance_urls
+from kizuna.actors.documents import ActorDocuments
+from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.federation.client import FederationClient, FetchLimits, RequestSigner
 from kizuna.federation.delivery import DeliveryWorker
@@ -19,12 +22,10 @@ from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
 from kizuna.inbox.rejections import InboxAccounting
 from kizuna.inbox.service import InboxService
-from kizuna.outbox.sender import Outbox
-from kizuna.outbox.service import PublishingService
-from kizuna.outbox.urls import instance_urls
+from kizuna.outbox.outbox import Outbox
 from kizuna.realtime.hub import LiveHub
 from kizuna.services.account_moderation import AccountModeration
-from kizuna.services.accounts import AccountService, utcnow
+from kizuna.services.accounts import AccountService
 from kizuna.services.blocklist_subscriptions import BlocklistSubscriptions
 from kizuna.services.blocks import BlockService
 from kizuna.services.communities import CommunityService
@@ -58,7 +59,7 @@ class Services:
     follows: FollowService
     federation: FederationClient
     remote_accounts: RemoteAccountService
-    publishing: PublishingService
+    documents: ActorDocuments
     discovery: DiscoveryService
     keyring: KeyRing
     inbox: InboxService
@@ -94,8 +95,8 @@ class Services:
             allow_private=config.allow_private_addresses,
             limits=FetchLimits(total_seconds=config.fetch_timeout),
         )
-        publishing = PublishingService(db, config)
-        outbox = Outbox(config, publishing, utcnow)
+        documents = ActorDocuments(db, config)
+        outbox = Outbox(config, documents, utcnow)
         accounts = AccountService(db, config, settings, media, outbox)
         software = PeerSoftware(db, federation)
         remote_accounts = RemoteAccountService(db, config, federation, software=software)
@@ -138,7 +139,7 @@ class Services:
             follows=follows,
             federation=federation,
             remote_accounts=remote_accounts,
-            publishing=publishing,
+            documents=documents,
             discovery=DiscoveryService(db, config, settings),
             keyring=keyring,
             inbox=InboxService(db, config, keyring, policy),

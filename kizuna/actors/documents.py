@@ -12,13 +12,7 @@ from kizuna.activitypub.collections import (
 )
 from kizuna.activitypub.context import AS_CONTEXT, note_context, reaction_context
 from kizuna.activitypub.emoji import images_to_text
-from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
-from kizuna.activitypub.reactions import Dialect, reaction_json
-from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject, get_id
-from kizuna.config import Config
-from kizuna.errors import NotFoundError
-from kizuna.outbox.urls import (
+from kizuna.activitypub.ids import (
     ActorUrls,
     local_actor_urls,
     moderators_url,
@@ -26,6 +20,12 @@ from kizuna.outbox.urls import (
     status_url,
     tag_path,
 )
+from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
+from kizuna.activitypub.reactions import Dialect, reaction_json
+from kizuna.activitypub.text import extract_shortcodes
+from kizuna.activitypub.vocab import JsonObject, get_id
+from kizuna.config import Config
+from kizuna.errors import NotFoundError
 from kizuna.services.custom_emoji import emoji_tag
 from kizuna.storage import blocks, communities, interactions, queue, reactions, repo
 from kizuna.storage import emoji as emoji_storage
@@ -48,7 +48,7 @@ def _image(base_url: str, path: str | None) -> Image | None:
     return Image(url=f"{base_url}/media/{path}", media_type=media_type)
 
 
-class PublishingService:
+class ActorDocuments:
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
         self.config = config

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from kizuna.web.rate_limits import address_key
+from kizuna.server.rate_limits import address_key
 
 logger = logging.getLogger(__name__)
 

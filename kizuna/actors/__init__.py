@@ -1,0 +1,1 @@
+"""Our actors as others see them: actor documents, collections and the objects they serve."""
