@@ -42,6 +42,7 @@ from kizuna.services.posts import PostService
 from kizuna.services.reactions import ReactionService
 from kizuna.services.reports import ReportService
 from kizuna.services.settings import SettingsService
+from kizuna.services.surface import Surface
 from kizuna.services.timelines import TimelineService
 from kizuna.storage.engine import Database
 from kizuna.webfinger.service import DiscoveryService
@@ -105,17 +106,24 @@ class Services:
         federation.gate = policy
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
         outbox.on_enqueue(delivery.wakeup.set)
-        follows = FollowService(db, outbox)
+        surface = Surface(config)  # what actions leave for the people they concern
+        follows = FollowService(db, outbox, surface)
         custom_emoji = CustomEmojiService(db, config, media, federation, utcnow)
         reactions = ReactionService(
-            db, config, outbox, software, custom_emoji.tag_for, limit=config.reactions_per_post
+            db,
+            config,
+            outbox,
+            software,
+            custom_emoji.tag_for,
+            surface,
+            limit=config.reactions_per_post,
         )
-        posts = PostService(db, config, outbox, custom_emoji)
+        posts = PostService(db, config, outbox, custom_emoji, surface)
         inbox_accounting = InboxAccounting(db)
-        account_moderation = AccountModeration(db, config, outbox, accounts, media)
+        account_moderation = AccountModeration(db, config, outbox, accounts, media, surface)
         purger = DomainPurger(db)
         domain_policy = DomainPolicyService(db, policy, purger)
-        interactions = InteractionService(db, config, outbox, reactions)
+        interactions = InteractionService(db, config, outbox, reactions, surface)
         processor = InboxProcessor(
             db,
             config,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import delete_actor_json, follow_json
-from kizuna.activitypub.ids import instance_urls
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
@@ -26,8 +25,9 @@ from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.accounts import AccountService
 from kizuna.services.media import MediaStore
+from kizuna.services.surface import Surface
 from kizuna.storage import account_moderation as store
-from kizuna.storage import audit, interactions, queue, repo, reports
+from kizuna.storage import audit, queue, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Report, User
 
@@ -109,6 +109,7 @@ class AccountModeration:
         outbox: Outbox,
         accounts: AccountService,
         media: MediaStore,
+        surface: Surface,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -116,6 +117,7 @@ class AccountModeration:
         self.outbox = outbox
         self.accounts = accounts
         self.media = media
+        self.surface = surface
         self.clock = clock
         self.grace = timedelta(days=config.suspension_grace_days)
         self.wakeup = asyncio.Event()
@@ -205,7 +207,7 @@ class AccountModeration:
                 raise ValidationError(f"@{account.acct} is suspended already")
             await self._suspend(session, account, now)
         if account.is_local:
-            await store.add_warning(
+            warning = await store.add_warning(
                 session,
                 AccountWarning(
                     account_id=account.id,
@@ -216,17 +218,7 @@ class AccountModeration:
                     created_at=now,
                 ),
             )
-            if action != "suspend":  # a suspended owner cannot read notifications anyway
-                instance = await repo.get_account_by_uri(session, self._instance_uri())
-                if instance is not None:
-                    await interactions.notify(
-                        session,
-                        account_id=account.id,
-                        kind="warning",
-                        from_account_id=instance.id,
-                        post_id=None,
-                        now=now,
-                    )
+            await self.surface.warned(session, warning, account, now=now)
         await audit.record(
             session,
             account_id=moderator.account_id,
@@ -238,9 +230,6 @@ class AccountModeration:
             data={"acct": account.acct, "report_id": str(report_id) if report_id else None},
         )
         return account
-
-    def _instance_uri(self) -> str:
-        return instance_urls(self.config.base_url).id
 
     async def _suspend(self, session: Session, account: Account, now: datetime) -> None:
         if account.is_local:

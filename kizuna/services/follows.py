@@ -9,7 +9,8 @@ from kizuna.activitypub.activities import follow_json
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.outbox.outbox import Outbox
-from kizuna.storage import blocks, interactions, repo
+from kizuna.services.surface import Surface
+from kizuna.storage import blocks, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
@@ -17,10 +18,15 @@ from kizuna.storage.models import Account, Follow
 
 class FollowService:
     def __init__(
-        self, db: Database, outbox: Outbox, clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        outbox: Outbox,
+        surface: Surface,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.outbox = outbox
+        self.surface = surface
         self.clock = clock
 
     async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
@@ -57,7 +63,7 @@ class FollowService:
                 await self.outbox.send_follow(session, follow, follower, target)
             added = await repo.add_follow(session, follow)
             if added is follow:  # not a twin of a concurrent follow, already told
-                await interactions.notify_new_follow(session, follow, target, now=self.clock())
+                await self.surface.followed(session, follow, target, now=self.clock())
         self.outbox.wake()
         return added
 

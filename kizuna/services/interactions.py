@@ -1,4 +1,4 @@
-"""Liking and boosting posts, and the notifications they (and follows, replies) leave."""
+"""Boosting posts, likes (as reactions), threads and the notifications page's reading."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from kizuna.errors import ValidationError
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.posts import can_see, visible_target
 from kizuna.services.reactions import ReactionService
+from kizuna.services.surface import Surface
 from kizuna.storage import blocks, interactions, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
@@ -26,12 +27,14 @@ class InteractionService:
         config: Config,
         outbox: Outbox,
         reactions: ReactionService,
+        surface: Surface,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.outbox = outbox
         self.reactions = reactions
+        self.surface = surface
         self.clock = clock
 
     async def like(self, account: Account, post_id: int) -> None:
@@ -63,15 +66,7 @@ class InteractionService:
             session.add(boost)
             await session.flush()
             await self.outbox.send_announce(session, boost, account, original)
-            if original.account.is_local:
-                await interactions.notify(
-                    session,
-                    account_id=original.account_id,
-                    kind="boost",
-                    from_account_id=account.id,
-                    post_id=original.id,
-                    now=self.clock(),
-                )
+            await self.surface.boosted(session, boost, original, now=self.clock())
         self.outbox.wake()
 
     async def unboost(self, account: Account, post_id: int) -> None:

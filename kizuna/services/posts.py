@@ -23,7 +23,8 @@ from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.community_rules import posting_refusal
 from kizuna.services.custom_emoji import CustomEmojiService
-from kizuna.storage import blocks, interactions, queue, repo
+from kizuna.services.surface import Surface
+from kizuna.storage import blocks, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Delivery, Post
@@ -95,12 +96,14 @@ class PostService:
         config: Config,
         outbox: Outbox,
         emoji: CustomEmojiService,
+        surface: Surface,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.config = config
         self.outbox = outbox
         self.emoji = emoji
+        self.surface = surface
         self.clock = clock
 
     def _validate(self, text: str, summary: str, visibility: str, language: str) -> Visibility:
@@ -216,8 +219,8 @@ class PostService:
             own = await repo.get_account(session, author.id)
             assert own is not None
             post.account = own
-            await interactions.notify_new_post(
-                session, post=post, parent=parent, mentioned=mentioned, now=self.clock()
+            await self.surface.posted(
+                session, post, parent=parent, mentioned=mentioned, now=self.clock()
             )
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)

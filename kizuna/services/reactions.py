@@ -30,6 +30,7 @@ from kizuna.errors import ValidationError
 from kizuna.federation.peers import PeerSoftware
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.posts import visible_target
+from kizuna.services.surface import Surface
 from kizuna.storage import emoji as emoji_storage
 from kizuna.storage import interactions, reactions
 from kizuna.storage.engine import Database, Session
@@ -75,6 +76,7 @@ class ReactionService:
         outbox: Outbox,
         software: PeerSoftware,
         tag_for: TagFor,
+        surface: Surface,
         clock: Callable[[], datetime] = utcnow,
         limit: int = DEFAULT_LIMIT,
     ) -> None:
@@ -83,6 +85,7 @@ class ReactionService:
         self.outbox = outbox
         self.software = software
         self.tag_for = tag_for
+        self.surface = surface
         self.clock = clock
         self.limit = limit
 
@@ -132,17 +135,7 @@ class ReactionService:
             if not await interactions.add_reaction(session, reaction):
                 return  # a concurrent request gave the same one
             customs = await self._customs(session, [*mine, reaction])
-            if post.account.is_local:
-                await interactions.notify(
-                    session,
-                    account_id=post.account_id,
-                    kind="like" if emoji == "" else "reaction",
-                    from_account_id=account.id,
-                    post_id=post.id,
-                    now=self.clock(),
-                    emoji=emoji,
-                    custom_emoji_id=custom.id if custom else None,
-                )
+            await self.surface.reacted(session, reaction, post, now=self.clock())
             doc = None
             if _sendable(reaction, custom, dialect) and (
                 not dialect.single_slot or self._carrier(mine, customs, dialect) is None
