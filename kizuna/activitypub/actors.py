@@ -17,6 +17,7 @@ from typing import Any, Final
 from kizuna.activitypub.context import actor_context
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.html import MAX_HTML_TAGS, sanitize
+from kizuna.activitypub.ids import key_id
 from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
     JsonObject,
@@ -162,7 +163,7 @@ def actor_json(actor: LocalActor) -> JsonObject:
         "published": isoformat_z(actor.published),
         "memorial": actor.memorial,
         "publicKey": {
-            "id": f"{actor.id}#main-key",
+            "id": key_id(actor.id),
             "owner": actor.id,
             "publicKeyPem": actor.public_key_pem,
         },

@@ -14,7 +14,7 @@ from kizuna.server.json import activity_response
 routes = web.RouteTableDef()
 
 STATUS = "/users/{username}/statuses/{post_id:[0-9]{1,19}}"
-REACTION = "/users/{username}/reactions/{reaction_id:[0-9]{1,19}}"  # outbox/urls.reaction_url
+REACTION = "/users/{username}/reactions/{reaction_id:[0-9]{1,19}}"  # activitypub/ids.reaction_url
 
 
 def _wants_ap(request: web.Request) -> bool:

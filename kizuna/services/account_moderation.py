@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import delete_actor_json, follow_json
-from kizuna.activitypub.ids import instance_urls
+from kizuna.activitypub.ids import delete_id, follow_id, instance_urls
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
@@ -255,7 +255,7 @@ class AccountModeration:
         for follow, target in await store.follows_of(session, account.id):
             if target.is_local:
                 doc = follow_json(
-                    id=follow.uri or f"{account.uri}#follows/{follow.id}",
+                    id=follow.uri or follow_id(account.uri, follow.id),
                     actor=account.uri,
                     object=target.uri,
                 )
@@ -388,7 +388,7 @@ class AccountModeration:
         """Delete(actor) to every server with followers (delete_actor_serializer.rb), then the
         data; the row stays as a marker (its key signs the Delete, its name stays taken)."""
         targets = await repo.follower_inboxes(session, account.id)
-        doc = delete_actor_json(id=f"{account.uri}#delete", actor=account.uri)
+        doc = delete_actor_json(id=delete_id(account.uri), actor=account.uri)
         await self.outbox.enqueue(session, account, doc, targets, priority=queue.BULK)
         await store.purge_content(session, account.id)
         await store.delete_follows(session, account.id)

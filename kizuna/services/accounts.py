@@ -9,9 +9,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
-from kizuna.activitypub.ids import ActorUrls, instance_urls, user_urls
+from kizuna.activitypub.ids import ActorUrls, instance_urls, tag_url, user_urls
 from kizuna.activitypub.text import render_plain
 from kizuna.clock import utcnow
 from kizuna.config import Config
@@ -258,9 +257,7 @@ class AccountService:
 
     def _html(self, text: str) -> str:
         base = self.config.base_url
-        return render_plain(
-            text, mention_urls={}, tag_url=lambda t: f"{base}/tags/{quote(t, safe='')}"
-        )
+        return render_plain(text, mention_urls={}, tag_url=lambda t: tag_url(base, t))
 
     def _fields(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
         kept = [(n.strip(), v.strip()) for n, v in pairs if n.strip() or v.strip()]

@@ -12,9 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
-from kizuna.activitypub.ids import group_urls
+from kizuna.activitypub.ids import group_urls, local_group_slug, tag_url
 from kizuna.activitypub.text import count_chars, render_plain
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -248,9 +247,7 @@ class CommunityService:
 
     def _html(self, text: str) -> str:
         base = self.base_url
-        return render_plain(
-            text, mention_urls={}, tag_url=lambda t: f"{base}/tags/{quote(t, safe='')}"
-        )
+        return render_plain(text, mention_urls={}, tag_url=lambda t: tag_url(base, t))
 
     async def group(self, ref: str) -> Account:
         """A community we know, by "slug" (ours) or "name@host" (remote)."""
@@ -266,9 +263,9 @@ class CommunityService:
     async def find(self, query: str) -> Account:
         """`!name@host`, `name@host` or a URL: looked up (WebFinger, actor) when unknown."""
         query = query.strip().removeprefix("!")
-        own = f"{self.base_url}/c/"
-        if query.startswith(own):
-            return await self.group(query.removeprefix(own).split("/", 1)[0])
+        slug = local_group_slug(self.base_url, query)
+        if slug is not None:
+            return await self.group(slug)
         if not query.startswith(("https://", "http://")):
             try:
                 return await self.group(query)  # known already (refreshed when fetched)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kizuna.activitypub.activities import follow_json
+from kizuna.activitypub.ids import unknown_follow_id
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.outbox.outbox import Outbox
@@ -95,7 +96,7 @@ class FollowService:
             assert follower is not None
             if not follower.is_local:
                 follow_doc = follow_json(
-                    id=follow.uri or f"{follower.uri}#follows/unknown",
+                    id=follow.uri or unknown_follow_id(follower.uri),
                     actor=follower.uri,
                     object=self.outbox.actor_id(target),
                 )

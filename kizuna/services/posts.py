@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kizuna.activitypub.ids import tag_path
+from kizuna.activitypub.ids import status_page_url, status_url, tag_url
 from kizuna.activitypub.text import (
     MAX_POST_CHARS,
     MentionRef,
@@ -185,15 +185,15 @@ class PostService:
                 mentioned.append(parent.account)
             post = Post(
                 id=post_id,
-                uri=f"{base}/users/{author.username}/statuses/{post_id}",
-                url=f"{base}/@{author.username}/{post_id}",
+                uri=status_url(base, author.username, post_id),
+                url=status_page_url(base, author.username, post_id),
                 account_id=author.id,
                 local=True,
                 content_source=text,
                 content_html=render_plain(
                     text,
                     mention_urls=mention_urls,
-                    tag_url=lambda t: base + tag_path(t),
+                    tag_url=lambda t: tag_url(base, t),
                     local_domain=self.config.domain,
                     emoji_url=self.emoji.url_for(emojis),
                 ),
@@ -261,7 +261,7 @@ class PostService:
                     for ref in refs
                     if (account := by_key.get((ref.username.casefold(), ref.domain or "")))
                 },
-                tag_url=lambda t: base + tag_path(t),
+                tag_url=lambda t: tag_url(base, t),
                 local_domain=self.config.domain,
                 emoji_url=self.emoji.url_for(emojis),
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kizuna.activitypub.flags import flag_json
+from kizuna.activitypub.ids import flag_id
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -170,9 +171,7 @@ class ReportService:
         posts: list[Post],
         now: datetime,
     ) -> None:
-        # A bare random id on our host: it tells the receiver nothing about the reporter
-        # (Mastodon's TagManager#generate_uri_for).
-        report.uri = f"{self.config.base_url}/{uuid.uuid4()}"
+        report.uri = flag_id(self.config.base_url, str(uuid.uuid4()))
         doc = flag_json(
             id=report.uri,
             actor=self.outbox.actor_id(instance),
