@@ -27,6 +27,43 @@ ACTIVITY_MEDIA_TYPES: Final = (ACTIVITY_JSON, LD_JSON_ACTIVITYSTREAMS)
 
 ACTOR_TYPES: Final = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 
+# ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
+# EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
+ACTIVITY_TYPES: Final = frozenset(
+    {
+        "Accept",
+        "Add",
+        "Announce",
+        "Arrive",
+        "Block",
+        "Create",
+        "Delete",
+        "Dislike",
+        "EmojiReact",
+        "Flag",
+        "Follow",
+        "Ignore",
+        "Invite",
+        "Join",
+        "Leave",
+        "Like",
+        "Listen",
+        "Move",
+        "Offer",
+        "Question",
+        "Read",
+        "Reject",
+        "Remove",
+        "TentativeAccept",
+        "TentativeReject",
+        "Travel",
+        "Undo",
+        "Update",
+        "View",
+    }
+)
+REACTION_TYPES: Final = frozenset({"Like", "EmojiReact"})  # Misskey Like, Akkoma EmojiReact
+
 
 def get_id(value: Any) -> str | None:
     """The id of a reference: a string, an object's "id", or the first item of a list."""

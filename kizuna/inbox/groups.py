@@ -31,7 +31,7 @@ from kizuna.activitypub.objects import (
     parse_note,
     parse_object_activity,
 )
-from kizuna.activitypub.vocab import JsonObject, get_id
+from kizuna.activitypub.vocab import REACTION_TYPES, JsonObject, get_id
 from kizuna.errors import PermissionDeniedError
 from kizuna.inbox.notes import NoteStore, host, parse_time
 from kizuna.inbox.relayed import RelayedActivities
@@ -257,7 +257,7 @@ class GroupInbox:
         inner_type = activity_type(inner) if isinstance(inner, dict) else None
         if inner_type == "Block" and isinstance(inner, dict):
             await self._banned(session, group, inner, banned=False)
-        elif inner_type in ("Like", "EmojiReact") and isinstance(inner, dict):
+        elif inner_type in REACTION_TYPES and isinstance(inner, dict):
             if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is None:
                 return  # nothing of it here: no origin fetch
             # Acts as its actor: vouched for, and undoing only what that actor did.

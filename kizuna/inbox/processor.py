@@ -33,7 +33,7 @@ from kizuna.activitypub.objects import (
     parse_activity,
     parse_note,
 )
-from kizuna.activitypub.vocab import get_id
+from kizuna.activitypub.vocab import REACTION_TYPES, get_id
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.config import Config
@@ -224,7 +224,7 @@ class InboxProcessor:
                     follow = await repo.get_follow(session, actor.id, target.id)
             if follow is not None and follow.account_id == actor.id:
                 await session.delete(follow)
-        elif undo.object_type in ("Like", "EmojiReact") and undo.object_id:
+        elif undo.object_type in REACTION_TYPES and undo.object_id:
             reaction = await interactions.undo_reaction(session, undo.object_id, actor.id)
             if reaction is not None:
                 post = await repo.get_post(session, reaction.post_id)

@@ -18,7 +18,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     SignatureError,
 )
-from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
+from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, get_id, is_http_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -31,42 +31,6 @@ from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 
 logger = logging.getLogger(__name__)
-
-# ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
-# EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
-ACTIVITY_TYPES = frozenset(
-    {
-        "Accept",
-        "Add",
-        "Announce",
-        "Arrive",
-        "Block",
-        "Create",
-        "Delete",
-        "Dislike",
-        "EmojiReact",
-        "Flag",
-        "Follow",
-        "Ignore",
-        "Invite",
-        "Join",
-        "Leave",
-        "Like",
-        "Listen",
-        "Move",
-        "Offer",
-        "Question",
-        "Read",
-        "Reject",
-        "Remove",
-        "TentativeAccept",
-        "TentativeReject",
-        "Travel",
-        "Undo",
-        "Update",
-        "View",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
