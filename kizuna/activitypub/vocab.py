@@ -105,6 +105,17 @@ def is_http_url(value: Any) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def host_of(url: str | None) -> str:
+    """The host of an absolute URL, lower-case, without port, userinfo or IPv6 brackets;
+    "" when it has none (None, no `//` authority) or cannot be parsed, so that untrusted
+    input (a keyId, an activity id) compares as no host rather than raising. An IDN stays
+    as written (not punycode)."""
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:  # "http://[oops", a netloc that NFKC-normalises into another one
+        return ""
+
+
 def isoformat_z(moment: datetime) -> str:
     """ "2025-06-01T12:00:00Z": UTC, whole seconds, as Mastodon writes `published`."""
     if moment.tzinfo is None or moment.utcoffset() is None:

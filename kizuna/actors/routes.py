@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.activitypub.errors import SignatureError
-from kizuna.activitypub.vocab import wants_activity_json
+from kizuna.activitypub.vocab import host_of, wants_activity_json
 from kizuna.federation.signatures import key_id_of
-from kizuna.inbox.service import host_of
 from kizuna.server.context import services
 from kizuna.server.json import activity_response
 

@@ -31,9 +31,9 @@ from kizuna.activitypub.objects import (
     parse_note,
     parse_object_activity,
 )
-from kizuna.activitypub.vocab import REACTION_TYPES, JsonObject, get_id
+from kizuna.activitypub.vocab import REACTION_TYPES, JsonObject, get_id, host_of
 from kizuna.errors import PermissionDeniedError
-from kizuna.inbox.notes import NoteStore, host, parse_time
+from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.inbox.relayed import RelayedActivities
 from kizuna.outbox import groups
 from kizuna.outbox.outbox import Outbox
@@ -179,13 +179,13 @@ class GroupInbox:
         actor: str | None,
         update: bool,
     ) -> None:
-        if host(object_id) == self.outbox.config.domain:
+        if host_of(object_id) == self.outbox.config.domain:
             return  # one of our own posts coming back through its community: we have it
         if embedded is not None:
             note = parse_note(embedded)
             if actor is not None and actor != note.attributed_to:
                 raise IdentityMismatchError(f"{actor} announced as the author of {note.id}")
-            if host(note.id) == host(note.attributed_to) == host(group.uri):
+            if host_of(note.id) == host_of(note.attributed_to) == host_of(group.uri):
                 author = await self.notes.author(session, note.attributed_to)
             else:
                 origin, author = await self.notes.fetch(session, note.id)

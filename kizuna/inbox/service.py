@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from kizuna.activitypub.errors import (
     DomainRefusedError,
@@ -18,7 +17,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     SignatureError,
 )
-from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, get_id, is_http_url
+from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, get_id, host_of, is_http_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -46,10 +45,6 @@ class Received:
     duplicate: bool
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 class InboxService:
     def __init__(
         self,
@@ -66,8 +61,7 @@ class InboxService:
         self.clock = clock
         self.writer = InboxWriter(db)
         self._recipients: dict[str, int] = {}
-        base = urlsplit(config.base_url)
-        self._own_hosts = {config.domain, base.netloc.lower(), (base.hostname or "").lower()}
+        self._own_hosts = config.own_hosts
 
     async def _recipient_id(self, username: str) -> int:
         """Local inbox owners, cached: the hot path should not load whole account rows."""
