@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from kizuna.activitypub.vocab import ActorType
+
 # --- actors ----------------------------------------------------------------------------------
 
 
@@ -65,10 +67,10 @@ def instance_urls(base_url: str) -> ActorUrls:
     return _actor_urls(base_url, f"{base_url}/actor", f"{base_url}/about")
 
 
-def local_actor_urls(base_url: str, actor_type: str, username: str) -> ActorUrls:
-    if actor_type == "Application":
+def local_actor_urls(base_url: str, actor_type: ActorType, username: str) -> ActorUrls:
+    if actor_type == ActorType.APPLICATION:
         return instance_urls(base_url)
-    if actor_type == "Group":
+    if actor_type == ActorType.GROUP:
         return group_urls(base_url, username)
     return user_urls(base_url, username)
 

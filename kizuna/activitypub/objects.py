@@ -29,6 +29,7 @@ from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
     AS_PUBLIC,
     AS_PUBLIC_ALIASES,
+    ActorType,
     JsonObject,
     as_list,
     get_id,
@@ -81,7 +82,7 @@ MAX_ATTACHMENTS: Final = 20  # more are dropped (RemoteNote.attachments_truncate
 
 NOTE_TYPES: Final = frozenset({"Note", "Article", "Page", "Question"})
 _TITLED_TYPES: Final = frozenset({"Article", "Page"})  # shown as title + link, like Mastodon
-_AUTHOR_TYPES: Final = ACTOR_TYPES - {"Group"}  # PeerTube: attributedTo [Person, Group]
+_AUTHOR_TYPES: Final = ACTOR_TYPES - {ActorType.GROUP}  # PeerTube: attributedTo [Person, Group]
 _SHORTCODE_RE: Final = re.compile(r"[A-Za-z0-9_+\-]+")  # Mastodon [\w]+, Misskey adds +-
 _HTML: Final = "text/html"
 

@@ -8,6 +8,7 @@ field into `InvalidActivityError`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -25,7 +26,18 @@ AS_PROFILE: Final = "https://www.w3.org/ns/activitystreams"
 LD_JSON_ACTIVITYSTREAMS: Final = f'{LD_JSON}; profile="{AS_PROFILE}"'
 ACTIVITY_MEDIA_TYPES: Final = (ACTIVITY_JSON, LD_JSON_ACTIVITYSTREAMS)
 
-ACTOR_TYPES: Final = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+
+class ActorType(StrEnum):
+    """The actor types we accept (and `accounts.actor_type` holds)."""
+
+    PERSON = "Person"
+    SERVICE = "Service"
+    APPLICATION = "Application"  # a server's own actor: ours at /actor, Mastodon's
+    GROUP = "Group"  # a community: ours at /c/SLUG, Lemmy's
+    ORGANIZATION = "Organization"
+
+
+ACTOR_TYPES: Final = frozenset(ActorType)
 
 # ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
 # EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.

@@ -74,18 +74,18 @@ class ActorDocuments:
         suspended account serves only its actor document (flagged); a purged one nothing."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
-        if account is None or account.actor_type == "Application" or account.deleted_at:
+        if account is None or account.is_instance_actor or account.deleted_at:
             raise NotFoundError(f"no account named {username} here")
         if account.suspended_at is not None and not suspended_ok:
             raise NotFoundError(f"@{username} is suspended")
-        if (account.actor_type == "Group") != group:
+        if account.is_group != group:
             raise NotFoundError(f"no {'community' if group else 'account'} named {username} here")
         return account
 
     def _actor(self, account: Account) -> LocalActor:
         urls = self._urls(account)
         base = self.config.base_url
-        is_instance = account.actor_type == "Application"
+        is_instance = account.is_instance_actor
         if account.suspended_at is not None:
             return self._suspended_actor(account, urls)
         return LocalActor(
@@ -141,7 +141,7 @@ class ActorDocuments:
     def actor_document(self, account: Account, community: Community | None = None) -> JsonObject:
         """A person's document, or a community's in Lemmy's shape (with its `community`)."""
         actor = self._actor(account)
-        if account.actor_type == "Group":
+        if account.is_group:
             actor = replace(
                 actor,
                 moderators=moderators_url(account.uri),

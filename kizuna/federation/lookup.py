@@ -19,7 +19,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     ObjectNotFoundError,
 )
-from kizuna.activitypub.vocab import ACTOR_TYPES, host_of
+from kizuna.activitypub.vocab import ACTOR_TYPES, ActorType, host_of
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -57,10 +57,10 @@ def check_lengths(actor: RemoteActor) -> None:
         raise InvalidActivityError("preferredUsername is longer than 64 characters")
 
 
-def remote_key(preferred_username: str, actor_type: str) -> str:
+def remote_key(preferred_username: str, actor_type: ActorType) -> str:
     """Lemmy has /u/rust and /c/rust side by side: a remote community's key gets a "!"."""
     key = preferred_username.casefold()
-    return f"!{key}" if actor_type == "Group" else key
+    return f"!{key}" if actor_type == ActorType.GROUP else key
 
 
 def apply_actor(

@@ -86,9 +86,7 @@ class GroupInbox:
         """The community a received post belongs to, after checking the author may post
         there (raises PermissionDeniedError); None for an ordinary post."""
         candidates = [
-            a
-            for a in await repo.get_accounts_by_uris(session, addressed(note))
-            if a.actor_type == "Group"
+            a for a in await repo.get_accounts_by_uris(session, addressed(note)) if a.is_group
         ]
         parent = await repo.get_post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
         group = next((g for g in candidates if g.is_local), candidates[0] if candidates else None)

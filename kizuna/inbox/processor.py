@@ -165,7 +165,7 @@ class InboxProcessor:
 
     async def handle_follow(self, session: Session, actor: Account, follow: Follow) -> None:
         target = await repo.get_account_by_uri(session, follow.object)
-        if target is None or not target.is_local or target.actor_type == "Application":
+        if target is None or not target.is_local or target.is_instance_actor:
             return  # not one of ours: nothing to accept
         if await communities.get_ban(session, target.id, actor.id) is not None:
             await self.outbox.send_accept(session, target, actor, follow.raw, accept=False)
@@ -256,7 +256,7 @@ class InboxProcessor:
         await self.reactions.received(session, actor, like)
 
     async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
-        if actor.actor_type == "Group":
+        if actor.is_group:
             await self.groups.announced(session, actor, announce, self.handle_like)
             return
         original = await repo.get_post_by_uri(session, announce.object_id)

@@ -71,7 +71,7 @@ class InboxService:
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
         instance = username == self.config.domain
-        if account is None or (account.actor_type == "Application") != instance:
+        if account is None or account.is_instance_actor != instance:
             raise NotFoundError(f"no inbox for {username}")
         if len(self._recipients) < 10_000:
             self._recipients[username.casefold()] = account.id

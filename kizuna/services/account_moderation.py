@@ -135,7 +135,7 @@ class AccountModeration:
         _require_moderator(moderator)
         async with self.db.begin() as session:
             account = await repo.get_account(session, account_id)
-            if account is None or account.actor_type == "Application":
+            if account is None or account.is_instance_actor:
                 raise NotFoundError("no such account")
             return AccountDetail(
                 account=account,
@@ -160,7 +160,7 @@ class AccountModeration:
 
     async def _target(self, session: Session, moderator: User, account_id: int) -> Account:
         account = await repo.get_account(session, account_id)
-        if account is None or account.actor_type == "Application":
+        if account is None or account.is_instance_actor:
             raise NotFoundError("no such account")
         if account.id == moderator.account_id:
             raise PermissionDeniedError("you cannot moderate your own account")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from kizuna.activitypub.ids import ActorUrls, instance_urls, tag_url, user_urls
 from kizuna.activitypub.text import render_plain
+from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -290,7 +291,7 @@ class AccountService:
             username=domain,
             username_key=domain.casefold(),
             domain="",
-            actor_type="Application",
+            actor_type=ActorType.APPLICATION,
             public_key_pem=keys.public_pem,
             private_key_pem=keys.private_pem,
             locked=True,

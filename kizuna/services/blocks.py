@@ -67,13 +67,13 @@ class BlockService:
         """A known account by `@user` or `@user@domain` (remote ones must have been seen)."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold(), domain)
-        if account is None or account.actor_type == "Application":
+        if account is None or account.is_instance_actor:
             raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
         return account
 
     async def _target(self, session: Session, actor: Account, target_id: int) -> Account:
         target = await repo.get_account(session, target_id)
-        if target is None or target.actor_type == "Application":
+        if target is None or target.is_instance_actor:
             raise NotFoundError("no such account")
         if target.id == actor.id:
             raise ValidationError("you cannot block or mute yourself")

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from kizuna.activitypub.ids import group_urls, local_group_slug, tag_url
 from kizuna.activitypub.text import count_chars, render_plain
+from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
@@ -213,7 +214,7 @@ class CommunityService:
                 username=slug,
                 username_key=slug,
                 domain="",
-                actor_type="Group",
+                actor_type=ActorType.GROUP,
                 display_name=name,
                 note=new.description.strip(),
                 note_html=self._html(new.description.strip()),
@@ -273,7 +274,7 @@ class CommunityService:
                 if "@" not in query:
                     raise
         account = await self.remote_accounts.resolve(query)
-        if account.actor_type != "Group":
+        if not account.is_group:
             raise NotFoundError(f"{query} is not a community")
         return account
 

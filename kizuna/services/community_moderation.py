@@ -46,7 +46,7 @@ class CommunityModeration:
         self, session: Session, group_id: int, moderator: Account, *, owner: bool = False
     ) -> Account:
         group = await repo.get_account(session, group_id)
-        if group is None or group.actor_type != "Group" or not group.is_local:
+        if group is None or not group.is_group or not group.is_local:
             raise NotFoundError("no such community here")
         role = await communities.role_of(session, group.id, moderator.id)
         if role is None or (owner and role != "owner"):

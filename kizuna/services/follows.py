@@ -27,7 +27,7 @@ class FollowService:
     async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
         async with self.db.begin() as session:
             target = await repo.get_account_by_username(session, username.casefold(), domain)
-        if target is None or target.actor_type == "Application":
+        if target is None or target.is_instance_actor:
             raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
         return await self.follow_account(follower, target.id)
 
@@ -35,7 +35,7 @@ class FollowService:
         """Follow a person, or join a community (a Group is followed like anyone)."""
         async with self.db.begin() as session:
             target = await repo.get_account(session, target_id)
-            if target is None or target.actor_type == "Application":
+            if target is None or target.is_instance_actor:
                 raise NotFoundError("no such account")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")

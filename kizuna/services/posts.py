@@ -163,7 +163,7 @@ class PostService:
                 community_id = community_id or parent.community_id
             if community_id is not None:
                 group = await repo.get_account(session, community_id)
-                if group is None or group.actor_type != "Group":
+                if group is None or not group.is_group:
                     raise NotFoundError("no such community")
                 refusal = await posting_refusal(session, group, author, top_level=parent is None)
                 if refusal:
@@ -231,7 +231,7 @@ class PostService:
         puts the mention in; servers notify by Mention and deliver by to/cc): not oneself,
         not a community or the instance actor, and not across a block either way."""
         other = parent.account
-        if other.id == author.id or other.actor_type in ("Group", "Application"):
+        if other.id == author.id or other.is_group or other.is_instance_actor:
             return False
         return not await blocks.blocked_either_way(session, author.id, [other.id])
 

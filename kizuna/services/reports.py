@@ -79,7 +79,7 @@ class ReportService:
         target = await repo.get_account(session, account_id)
         if (
             target is None
-            or target.actor_type == "Application"
+            or target.is_instance_actor
             or target.suspended_at is not None
             or target.deleted_at is not None
         ):

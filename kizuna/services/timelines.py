@@ -240,7 +240,7 @@ class TimelineService:
     ) -> Profile:
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold(), domain)
-            if account is None or account.actor_type == "Application":
+            if account is None or account.is_instance_actor:
                 where = f"@{domain}" if domain else " here"
                 raise NotFoundError(f"no account named @{username}{where}")
             if account.suspended_at is not None:  # instance moderation (purged ones too)

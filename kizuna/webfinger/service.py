@@ -45,7 +45,7 @@ class DiscoveryService:
             account = await repo.get_account_by_username(session, username.casefold())
         if account is None:
             raise NotFoundError(f"no account {username}@{domain}")
-        if account.actor_type == "Application":
+        if account.is_instance_actor:
             urls = instance_urls(base)
             return jrd_json(
                 subject=f"acct:{domain}@{domain}",

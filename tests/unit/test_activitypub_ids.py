@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kizuna.activitypub import ids
+from kizuna.activitypub.vocab import ActorType
 
 BASE = "https://a.test"
 ALICE = f"{BASE}/users/alice"
@@ -54,13 +55,13 @@ def test_instance_urls__actor_and_about() -> None:
 @pytest.mark.parametrize(
     ("actor_type", "expected"),
     [
-        ("Person", ALICE),
-        ("Service", ALICE),
-        ("Group", f"{BASE}/c/alice"),
-        ("Application", f"{BASE}/actor"),
+        (ActorType.PERSON, ALICE),
+        (ActorType.SERVICE, ALICE),
+        (ActorType.GROUP, f"{BASE}/c/alice"),
+        (ActorType.APPLICATION, f"{BASE}/actor"),
     ],
 )
-def test_local_actor_urls__by_type(actor_type: str, expected: str) -> None:
+def test_local_actor_urls__by_type(actor_type: ActorType, expected: str) -> None:
     assert ids.local_actor_urls(BASE, actor_type, "alice").id == expected
 
 
