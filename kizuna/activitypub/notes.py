@@ -9,26 +9,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, get_args
+from typing import Final
 
 from kizuna.activitypub.context import note_context
 from kizuna.activitypub.ids import likes_url, reactions_url, status_activity_id
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
-from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, isoformat_z
+from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, Visibility, isoformat_z
 
 __all__ = [
     "VISIBILITIES",
     "HashtagTag",
     "MentionTag",
     "NoteView",
-    "Visibility",
     "addressing",
     "create_json",
     "note_json",
 ]
 
-Visibility = Literal["public", "unlisted", "private", "direct"]
-VISIBILITIES: Final[frozenset[str]] = frozenset(get_args(Visibility))
+VISIBILITIES: Final[frozenset[str]] = frozenset(Visibility)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,6 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.html import sanitize
-from kizuna.activitypub.notes import Visibility
 from kizuna.activitypub.text import normalize_hashtag
 from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
@@ -31,6 +30,7 @@ from kizuna.activitypub.vocab import (
     AS_PUBLIC_ALIASES,
     ActorType,
     JsonObject,
+    Visibility,
     as_list,
     get_id,
     is_http_url,
@@ -451,12 +451,12 @@ def note_visibility(
     followers collection anywhere (the author's, or any id ending in /followers) → private;
     else direct."""
     if any(a in AS_PUBLIC_ALIASES for a in to):
-        return "public"
+        return Visibility.PUBLIC
     if any(a in AS_PUBLIC_ALIASES for a in cc):
-        return "unlisted"
+        return Visibility.UNLISTED
     if any(a == followers_url or a.endswith("/followers") for a in (*to, *cc)):
-        return "private"
-    return "direct"
+        return Visibility.PRIVATE
+    return Visibility.DIRECT
 
 
 def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:

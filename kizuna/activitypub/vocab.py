@@ -39,6 +39,16 @@ class ActorType(StrEnum):
 
 ACTOR_TYPES: Final = frozenset(ActorType)
 
+
+class Visibility(StrEnum):
+    """Who may see a post: Mastodon's four, read from and written as addressing."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"  # followers only
+    DIRECT = "direct"  # mentioned accounts only
+
+
 # ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
 # EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
 ACTIVITY_TYPES: Final = frozenset(

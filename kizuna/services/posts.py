@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from kizuna.activitypub.ids import status_page_url, status_url, tag_url
 from kizuna.activitypub.text import (
@@ -17,6 +16,7 @@ from kizuna.activitypub.text import (
     extract_mentions,
     render_plain,
 )
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -43,13 +43,6 @@ def guess_language(text: str) -> str | None:
     if _HANGUL.search(text):
         return "ko"
     return None
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    UNLISTED = "unlisted"
-    PRIVATE = "private"  # followers only
-    DIRECT = "direct"  # mentioned accounts only
 
 
 async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:

@@ -15,13 +15,14 @@ from datetime import datetime
 
 from kizuna.activitypub.flags import flag_json
 from kizuna.activitypub.ids import flag_id
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.account_moderation import AccountModeration
 from kizuna.services.accounts import AccountService
-from kizuna.services.posts import Visibility, can_see
+from kizuna.services.posts import can_see
 from kizuna.storage import audit, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post, Report, ReportNote, User

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.policy import FederationPolicy
-from kizuna.services.posts import Visibility
 from kizuna.storage import blocks, feed, interactions, reactions, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.interactions import PostStats

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from kizuna.activitypub.vocab import ActorType
+from kizuna.activitypub.vocab import ActorType, Visibility
 from kizuna.storage.ids import new_id
 
 E = TypeVar("E", bound=StrEnum)
@@ -218,8 +218,9 @@ class Post(Base):
     content_html: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    # public | unlisted | private (followers only) | direct
-    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    visibility: Mapped[Visibility] = mapped_column(
+        StrEnumType(Visibility, 16), default=Visibility.PUBLIC
+    )
     language: Mapped[str | None] = mapped_column(String(16))
     in_reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
