@@ -245,6 +245,11 @@ def nodeinfo_url(base_url: str, version: str) -> str:
     return f"{base_url}/nodeinfo/{version}"
 
 
+def webfinger_template(base_url: str) -> str:
+    """host-meta's LRDD template (`{uri}` is filled in by the other server)."""
+    return f"{base_url.rstrip('/')}/.well-known/webfinger?resource={{uri}}"
+
+
 def interaction_template(base_url: str) -> str:
     """WebFinger's OStatus subscribe template (`{uri}` is filled in by the other server)."""
     return f"{base_url}/authorize_interaction?uri={{uri}}"

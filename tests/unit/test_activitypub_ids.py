@@ -154,3 +154,6 @@ def test_collection_page() -> None:
 def test_discovery() -> None:
     assert ids.nodeinfo_url(BASE, "2.1") == f"{BASE}/nodeinfo/2.1"
     assert ids.interaction_template(BASE) == f"{BASE}/authorize_interaction?uri={{uri}}"
+    template = f"{BASE}/.well-known/webfinger?resource={{uri}}"
+    assert ids.webfinger_template(BASE) == template
+    assert ids.webfinger_template(f"{BASE}/") == template
