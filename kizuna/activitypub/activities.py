@@ -8,7 +8,7 @@ accept_follow_serializer.rb, reject_follow_serializer.rb, undo_*_serializer.rb,
 delete_note_serializer.rb, update_note_serializer.rb, announce_note_serializer.rb,
 like_serializer.rb, block_serializer.rb, update_actor_serializer.rb,
 delete_actor_serializer.rb. Mastodon's id patterns (`…#accepts/follows/1`, `…#likes/1`,
-`…/statuses/1#delete`, `…#updates/<epoch>`) are the caller's choice; see
+`…/statuses/1#delete`, `…#updates/<epoch>`) are made in kizuna/activitypub/ids.py; see
 reference/federation.md §6.
 
 Builder misuse (an embedded document without the fields the shape needs) raises ValueError:

@@ -17,8 +17,10 @@ from typing import Any, Final
 from kizuna.activitypub.context import actor_context
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.html import MAX_HTML_TAGS, sanitize
+from kizuna.activitypub.ids import key_id
 from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
+    ActorType,
     JsonObject,
     as_list,
     get_id,
@@ -109,7 +111,7 @@ class LocalActor:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RemoteActor:
     id: str
-    type: str
+    type: ActorType
     preferred_username: str
     name: str | None
     summary_html: str  # sanitised
@@ -162,7 +164,7 @@ def actor_json(actor: LocalActor) -> JsonObject:
         "published": isoformat_z(actor.published),
         "memorial": actor.memorial,
         "publicKey": {
-            "id": f"{actor.id}#main-key",
+            "id": key_id(actor.id),
             "owner": actor.id,
             "publicKeyPem": actor.public_key_pem,
         },
@@ -243,10 +245,10 @@ def parse_actor(doc: object) -> RemoteActor:
     )
 
 
-def _actor_type(value: Any) -> str | None:
+def _actor_type(value: Any) -> ActorType | None:
     for candidate in as_list(value):  # "type" may be a list (JSON-LD allows several)
         if candidate in ACTOR_TYPES:
-            return str(candidate)
+            return ActorType(candidate)
     return None
 
 

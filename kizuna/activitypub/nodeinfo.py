@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from kizuna.activitypub.ids import nodeinfo_url
 from kizuna.activitypub.vocab import JsonObject
 
 __all__ = [
@@ -39,7 +40,7 @@ def nodeinfo_links_json(base_url: str) -> JsonObject:
     base = base_url.rstrip("/")
     return {
         "links": [
-            {"rel": _SCHEMA.format(version=v), "href": f"{base}/nodeinfo/{v}"}
+            {"rel": _SCHEMA.format(version=v), "href": nodeinfo_url(base, v)}
             for v in NODEINFO_VERSIONS
         ]
     }

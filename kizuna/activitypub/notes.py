@@ -9,25 +9,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, get_args
+from typing import Final
 
 from kizuna.activitypub.context import note_context
+from kizuna.activitypub.ids import likes_url, reactions_url, status_activity_id
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
-from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, isoformat_z
+from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject, Visibility, isoformat_z
 
 __all__ = [
     "VISIBILITIES",
     "HashtagTag",
     "MentionTag",
     "NoteView",
-    "Visibility",
     "addressing",
     "create_json",
     "note_json",
 ]
 
-Visibility = Literal["public", "unlisted", "private", "direct"]
-VISIBILITIES: Final[frozenset[str]] = frozenset(get_args(Visibility))
+VISIBILITIES: Final[frozenset[str]] = frozenset(Visibility)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +113,8 @@ def note_json(note: NoteView, *, with_context: bool = True) -> JsonObject:
     if note.audience:
         doc["audience"] = note.audience
     if note.likes is not None:
-        doc["likes"] = {"id": f"{note.id}/likes", "type": "Collection", "totalItems": note.likes}
-        doc["emojiReactions"] = f"{note.id}/reactions"  # FEP-c0e0
+        doc["likes"] = {"id": likes_url(note.id), "type": "Collection", "totalItems": note.likes}
+        doc["emojiReactions"] = reactions_url(note.id)  # FEP-c0e0
     if note.language:
         doc["contentMap"] = {note.language: note.content_html}
     if note.updated is not None:
@@ -134,7 +133,7 @@ def create_json(note: NoteView) -> JsonObject:
     to, cc = _note_addressing(note)
     return {
         "@context": note_context(),
-        "id": f"{note.id}/activity",
+        "id": status_activity_id(note.id),
         "type": "Create",
         "actor": note.attributed_to,
         "published": isoformat_z(note.published),

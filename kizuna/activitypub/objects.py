@@ -23,13 +23,14 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.html import sanitize
-from kizuna.activitypub.notes import Visibility
 from kizuna.activitypub.text import normalize_hashtag
 from kizuna.activitypub.vocab import (
     ACTOR_TYPES,
     AS_PUBLIC,
     AS_PUBLIC_ALIASES,
+    ActorType,
     JsonObject,
+    Visibility,
     as_list,
     get_id,
     is_http_url,
@@ -81,7 +82,7 @@ MAX_ATTACHMENTS: Final = 20  # more are dropped (RemoteNote.attachments_truncate
 
 NOTE_TYPES: Final = frozenset({"Note", "Article", "Page", "Question"})
 _TITLED_TYPES: Final = frozenset({"Article", "Page"})  # shown as title + link, like Mastodon
-_AUTHOR_TYPES: Final = ACTOR_TYPES - {"Group"}  # PeerTube: attributedTo [Person, Group]
+_AUTHOR_TYPES: Final = ACTOR_TYPES - {ActorType.GROUP}  # PeerTube: attributedTo [Person, Group]
 _SHORTCODE_RE: Final = re.compile(r"[A-Za-z0-9_+\-]+")  # Mastodon [\w]+, Misskey adds +-
 _HTML: Final = "text/html"
 
@@ -450,12 +451,12 @@ def note_visibility(
     followers collection anywhere (the author's, or any id ending in /followers) → private;
     else direct."""
     if any(a in AS_PUBLIC_ALIASES for a in to):
-        return "public"
+        return Visibility.PUBLIC
     if any(a in AS_PUBLIC_ALIASES for a in cc):
-        return "unlisted"
+        return Visibility.UNLISTED
     if any(a == followers_url or a.endswith("/followers") for a in (*to, *cc)):
-        return "private"
-    return "direct"
+        return Visibility.PRIVATE
+    return Visibility.DIRECT
 
 
 def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:

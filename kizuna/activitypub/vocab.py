@@ -8,6 +8,7 @@ field into `InvalidActivityError`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -25,7 +26,65 @@ AS_PROFILE: Final = "https://www.w3.org/ns/activitystreams"
 LD_JSON_ACTIVITYSTREAMS: Final = f'{LD_JSON}; profile="{AS_PROFILE}"'
 ACTIVITY_MEDIA_TYPES: Final = (ACTIVITY_JSON, LD_JSON_ACTIVITYSTREAMS)
 
-ACTOR_TYPES: Final = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+
+class ActorType(StrEnum):
+    """The actor types we accept (and `accounts.actor_type` holds)."""
+
+    PERSON = "Person"
+    SERVICE = "Service"
+    APPLICATION = "Application"  # a server's own actor: ours at /actor, Mastodon's
+    GROUP = "Group"  # a community: ours at /c/SLUG, Lemmy's
+    ORGANIZATION = "Organization"
+
+
+ACTOR_TYPES: Final = frozenset(ActorType)
+
+
+class Visibility(StrEnum):
+    """Who may see a post: Mastodon's four, read from and written as addressing."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"  # followers only
+    DIRECT = "direct"  # mentioned accounts only
+
+
+# ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
+# EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
+ACTIVITY_TYPES: Final = frozenset(
+    {
+        "Accept",
+        "Add",
+        "Announce",
+        "Arrive",
+        "Block",
+        "Create",
+        "Delete",
+        "Dislike",
+        "EmojiReact",
+        "Flag",
+        "Follow",
+        "Ignore",
+        "Invite",
+        "Join",
+        "Leave",
+        "Like",
+        "Listen",
+        "Move",
+        "Offer",
+        "Question",
+        "Read",
+        "Reject",
+        "Remove",
+        "TentativeAccept",
+        "TentativeReject",
+        "Travel",
+        "Undo",
+        "Update",
+        "View",
+    }
+)
+REACTION_TYPES: Final = frozenset({"Like", "EmojiReact"})  # Misskey Like, Akkoma EmojiReact
 
 
 def get_id(value: Any) -> str | None:
@@ -66,6 +125,17 @@ def is_http_url(value: Any) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def host_of(url: str | None) -> str:
+    """The host of an absolute URL, lower-case, without port, userinfo or IPv6 brackets;
+    "" when it has none (None, no `//` authority) or cannot be parsed, so that untrusted
+    input (a keyId, an activity id) compares as no host rather than raising. An IDN stays
+    as written (not punycode)."""
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:  # "http://[oops", a netloc that NFKC-normalises into another one
+        return ""
 
 
 def isoformat_z(moment: datetime) -> str:

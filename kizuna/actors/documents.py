@@ -14,11 +14,22 @@ from kizuna.activitypub.context import AS_CONTEXT, note_context, reaction_contex
 from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.ids import (
     ActorUrls,
+    collection_page,
+    likes_url,
     local_actor_urls,
+    media_url,
     moderators_url,
+    outbox_first_page,
+    outbox_last_page,
+    outbox_next_page,
+    outbox_page,
     reaction_url,
+    reactions_url,
+    status_page_url,
+    status_reaction_id,
     status_url,
-    tag_path,
+    tag_url,
+    undo_id,
 )
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.reactions import Dialect, reaction_json
@@ -45,7 +56,7 @@ def _image(base_url: str, path: str | None) -> Image | None:
     if not path:
         return None
     media_type = MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
-    return Image(url=f"{base_url}/media/{path}", media_type=media_type)
+    return Image(url=media_url(base_url, path), media_type=media_type)
 
 
 class ActorDocuments:
@@ -63,18 +74,18 @@ class ActorDocuments:
         suspended account serves only its actor document (flagged); a purged one nothing."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
-        if account is None or account.actor_type == "Application" or account.deleted_at:
+        if account is None or account.is_instance_actor or account.deleted_at:
             raise NotFoundError(f"no account named {username} here")
         if account.suspended_at is not None and not suspended_ok:
             raise NotFoundError(f"@{username} is suspended")
-        if (account.actor_type == "Group") != group:
+        if account.is_group != group:
             raise NotFoundError(f"no {'community' if group else 'account'} named {username} here")
         return account
 
     def _actor(self, account: Account) -> LocalActor:
         urls = self._urls(account)
         base = self.config.base_url
-        is_instance = account.actor_type == "Application"
+        is_instance = account.is_instance_actor
         if account.suspended_at is not None:
             return self._suspended_actor(account, urls)
         return LocalActor(
@@ -130,7 +141,7 @@ class ActorDocuments:
     def actor_document(self, account: Account, community: Community | None = None) -> JsonObject:
         """A person's document, or a community's in Lemmy's shape (with its `community`)."""
         actor = self._actor(account)
-        if account.actor_type == "Group":
+        if account.is_group:
             actor = replace(
                 actor,
                 moderators=moderators_url(account.uri),
@@ -173,8 +184,8 @@ class ActorDocuments:
                 return ordered_collection_json(
                     id=urls.outbox,
                     total_items=total,
-                    first=f"{urls.outbox}?page=true",
-                    last=f"{urls.outbox}?min_id=0&page=true",
+                    first=outbox_first_page(urls.outbox),
+                    last=outbox_last_page(urls.outbox),
                 )
             posts = await repo.account_timeline(
                 session,
@@ -184,12 +195,11 @@ class ActorDocuments:
                 limit=OUTBOX_PAGE,
             )
             notes = await self.note_views(session, posts)
-        page_id = f"{urls.outbox}?page=true" + (f"&max_id={max_id}" if max_id else "")
         next_page = (
-            f"{urls.outbox}?max_id={posts[-1].id}&page=true" if len(posts) == OUTBOX_PAGE else None
+            outbox_next_page(urls.outbox, posts[-1].id) if len(posts) == OUTBOX_PAGE else None
         )
         return ordered_collection_page_json(
-            id=page_id,
+            id=outbox_page(urls.outbox, max_id),
             part_of=urls.outbox,
             items=[create_json(n) for n in notes],
             next=next_page,
@@ -203,17 +213,17 @@ class ActorDocuments:
         if not page:
             total = (await communities.counts(session, [group.id]))[group.id][1]
             return ordered_collection_json(
-                id=outbox, total_items=total, first=f"{outbox}?page=true"
+                id=outbox, total_items=total, first=outbox_first_page(outbox)
             )
         posts = await communities.community_posts(
             session, group.id, max_id=max_id, limit=OUTBOX_PAGE
         )
         notes = await self.note_views(session, posts)
         return ordered_collection_page_json(
-            id=f"{outbox}?page=true" + (f"&max_id={max_id}" if max_id else ""),
+            id=outbox_page(outbox, max_id),
             part_of=outbox,
             items=[create_json(n) for n in notes],
-            next=f"{outbox}?max_id={posts[-1].id}&page=true" if len(posts) == OUTBOX_PAGE else None,
+            next=outbox_next_page(outbox, posts[-1].id) if len(posts) == OUTBOX_PAGE else None,
         )
 
     async def follow_collection(
@@ -241,7 +251,7 @@ class ActorDocuments:
                 following, followers = await repo.follow_counts(session, account.id)
                 total = followers if which == "followers" else following
                 return ordered_collection_json(
-                    id=collection_id, total_items=total, first=f"{collection_id}?page=1"
+                    id=collection_id, total_items=total, first=collection_page(collection_id, 1)
                 )
             query = repo.follower_uris if which == "followers" else repo.following_uris
             uris = await query(
@@ -252,11 +262,11 @@ class ActorDocuments:
             )
         more = len(uris) > COLLECTION_PAGE
         return ordered_collection_page_json(
-            id=f"{collection_id}?page={page}",
+            id=collection_page(collection_id, page),
             part_of=collection_id,
             items=list(uris[:COLLECTION_PAGE]),
-            next=f"{collection_id}?page={page + 1}" if more else None,
-            prev=f"{collection_id}?page={page - 1}" if page > 1 else None,
+            next=collection_page(collection_id, page + 1) if more else None,
+            prev=collection_page(collection_id, page - 1) if page > 1 else None,
         )
 
     async def featured(self, username: str, *, group: bool = False) -> JsonObject:
@@ -305,7 +315,7 @@ class ActorDocuments:
         note_id = status_url(self.config.base_url, post.account.username, post.id)
         return {
             "@context": AS_CONTEXT,
-            "id": f"{note_id}/likes",
+            "id": likes_url(note_id),
             "type": "Collection",
             "totalItems": count,
         }
@@ -325,7 +335,7 @@ class ActorDocuments:
         items = [
             reaction_json(
                 Dialect.AKKOMA if r.activity_type == "EmojiReact" else Dialect.KIZUNA,
-                id=r.uri or f"{note_id}#reactions/{r.id}",
+                id=r.uri or status_reaction_id(note_id, r.id),
                 actor=actors[r.account_id].uri,
                 object_id=note_id,
                 emoji=reactions.display_name(r),
@@ -337,7 +347,10 @@ class ActorDocuments:
         for item in items:
             item.pop("@context", None)
         return ordered_collection_json(
-            id=f"{note_id}/reactions", total_items=total, items=items, context=reaction_context()
+            id=reactions_url(note_id),
+            total_items=total,
+            items=items,
+            context=reaction_context(),
         )
 
     async def reaction_activity(
@@ -353,7 +366,7 @@ class ActorDocuments:
         account = await self._local_account(username)
         made = reaction_url(self._urls(account).id, reaction_id)
         async with self.db.begin() as session:
-            sent = await queue.sent_activity(session, f"{made}/undo" if undo else made)
+            sent = await queue.sent_activity(session, undo_id(made) if undo else made)
             if sent is None or sent.account_id != account.id:
                 raise NotFoundError("no such reaction")  # never made, or never sent
             reaction = await interactions.get_reaction_by_uri(session, made)
@@ -405,7 +418,7 @@ class ActorDocuments:
             views.append(
                 NoteView(
                     id=status_url(base, author.username, post.id),
-                    url=post.url or f"{base}/@{author.username}/{post.id}",
+                    url=post.url or status_page_url(base, author.username, post.id),
                     attributed_to=self._urls(author).id,
                     # Peers draw custom emoji from the tags: the content names them as text.
                     content_html=images_to_text(post.content_html),
@@ -423,7 +436,7 @@ class ActorDocuments:
                         for a in mentions[post.id]
                     ),
                     hashtags=tuple(
-                        HashtagTag(href=base + tag_path(t), name=f"#{t}") for t in tags[post.id]
+                        HashtagTag(href=tag_url(base, t), name=f"#{t}") for t in tags[post.id]
                     ),
                     language=post.language,
                     audience=group.uri if group is not None else None,

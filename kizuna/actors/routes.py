@@ -5,16 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from kizuna.activitypub.errors import SignatureError
-from kizuna.activitypub.vocab import wants_activity_json
+from kizuna.activitypub.vocab import host_of, wants_activity_json
 from kizuna.federation.signatures import key_id_of
-from kizuna.inbox.service import host_of
 from kizuna.server.context import services
 from kizuna.server.json import activity_response
 
 routes = web.RouteTableDef()
 
 STATUS = "/users/{username}/statuses/{post_id:[0-9]{1,19}}"
-REACTION = "/users/{username}/reactions/{reaction_id:[0-9]{1,19}}"  # outbox/urls.reaction_url
+REACTION = "/users/{username}/reactions/{reaction_id:[0-9]{1,19}}"  # activitypub/ids.reaction_url
 
 
 def _wants_ap(request: web.Request) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kizuna.activitypub.ids import media_url
 from kizuna.server.context import current_user, parse_max_id, services
 from kizuna.server.json import json_response
 from kizuna.services.timelines import Page
@@ -106,7 +107,7 @@ def _status(post: Post, page: Page, base: str, *, reblog: JsonObject | None) -> 
 
 
 def account_json(account: Account, base: str) -> JsonObject:
-    avatar = f"{base}/media/{account.avatar_path}" if account.avatar_path else None
+    avatar = media_url(base, account.avatar_path) if account.avatar_path else None
     return {
         "id": str(account.id),
         "username": account.username,

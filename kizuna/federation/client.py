@@ -28,7 +28,7 @@ from kizuna.activitypub.errors import (
     TooManyRedirectsError,
     UnsafeAddressError,
 )
-from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject
+from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject, host_of
 from kizuna.federation import bodies
 from kizuna.federation.addresses import check_literal
 from kizuna.federation.keys import PrivateKey
@@ -289,7 +289,8 @@ def _without_fragment(url: str) -> str:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).hostname or url
+    """For messages and the per-server scheme memory: the URL itself when it has no host."""
+    return host_of(url) or url
 
 
 def _check_status(url: str, status: int) -> None:

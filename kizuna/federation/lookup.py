@@ -11,7 +11,6 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from kizuna.activitypub.actors import RemoteActor, parse_actor
 from kizuna.activitypub.errors import (
@@ -20,7 +19,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     ObjectNotFoundError,
 )
-from kizuna.activitypub.vocab import ACTOR_TYPES
+from kizuna.activitypub.vocab import ACTOR_TYPES, ActorType, host_of
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -37,10 +36,6 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=1)
 MAX_URL, MAX_USERNAME, MAX_NAME = 2048, 64, 255
 _DOMAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*(?::[0-9]{1,5})?")
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def check_lengths(actor: RemoteActor) -> None:
@@ -62,10 +57,10 @@ def check_lengths(actor: RemoteActor) -> None:
         raise InvalidActivityError("preferredUsername is longer than 64 characters")
 
 
-def remote_key(preferred_username: str, actor_type: str) -> str:
+def remote_key(preferred_username: str, actor_type: ActorType) -> str:
     """Lemmy has /u/rust and /c/rust side by side: a remote community's key gets a "!"."""
     key = preferred_username.casefold()
-    return f"!{key}" if actor_type == "Group" else key
+    return f"!{key}" if actor_type == ActorType.GROUP else key
 
 
 def apply_actor(
@@ -149,7 +144,7 @@ class RemoteAccountService:
             return cached
 
     async def resolve_url(self, url: str) -> Account:
-        await self.client.check_host(_host(url))
+        await self.client.check_host(host_of(url))
         async with self.db.begin() as session:
             cached = await repo.get_account_by_uri(session, url)
         if cached is not None and not self._stale(cached):
@@ -157,7 +152,7 @@ class RemoteAccountService:
         fetched = await self.client.get_json(url)
         actor = self._actor_from(fetched.url, fetched.doc)
         # The actor's own host must vouch for the handle, or another server could claim it.
-        host = _host(actor.id)
+        host = host_of(actor.id)
         try:
             finger = await webfinger(self.client, actor.preferred_username, host)
         except ObjectNotFoundError:
@@ -175,15 +170,15 @@ class RemoteAccountService:
         doc = fetched.doc
         if not _is_actor(doc):
             owner = doc.get("owner") or doc.get("controller")
-            if not isinstance(owner, str) or _host(owner) != _host(key_id):
+            if not isinstance(owner, str) or host_of(owner) != host_of(key_id):
                 raise IdentityMismatchError(f"{key_id} names no actor on its own host")
             fetched = await self.client.get_json(owner)
         actor = self._actor_from(fetched.url, fetched.doc)
-        if _host(actor.id) != _host(key_id):
+        if host_of(actor.id) != host_of(key_id):
             raise IdentityMismatchError(f"{key_id} is served by {actor.id}")
         async with self.db.begin() as session:
             known = await repo.get_account_by_uri(session, actor.id)
-        return await self._store(actor, known.domain if known else _host(actor.id))
+        return await self._store(actor, known.domain if known else host_of(actor.id))
 
     def _stale(self, account: Account) -> bool:
         return account.fetched_at is None or self.clock() - account.fetched_at > STALE_AFTER
@@ -209,11 +204,11 @@ class RemoteAccountService:
 
     def _actor_from(self, fetched_url: str, doc: dict[str, object]) -> RemoteActor:
         actor = parse_actor(doc)
-        if _host(actor.id) != _host(fetched_url):
+        if host_of(actor.id) != host_of(fetched_url):
             raise IdentityMismatchError(
-                f"the document fetched from {_host(fetched_url)} claims to be {actor.id}"
+                f"the document fetched from {host_of(fetched_url)} claims to be {actor.id}"
             )
-        if _host(actor.id) == self.config.domain:
+        if host_of(actor.id) == self.config.domain:
             raise IdentityMismatchError("a remote server served an actor of this instance")
         check_lengths(actor)
         return actor

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from kizuna.activitypub.errors import ForbiddenError
 from kizuna.activitypub.flags import parse_flag
+from kizuna.activitypub.ids import flag_report_uri
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.federation.policy import FederationPolicy
 from kizuna.storage import reports
@@ -54,7 +55,7 @@ class FlagInbox:
                     category="other",
                     comment=flag.content,
                     # The Flag's id once; a Flag naming several accounts makes one report each.
-                    uri=flag.id if n == 0 else f"{flag.id}#{target.id}",
+                    uri=flag.id if n == 0 else flag_report_uri(flag.id, target.id),
                     origin_domain=sender.domain,
                     state="open",
                     created_at=now,

@@ -31,9 +31,9 @@ from kizuna.activitypub.objects import (
     parse_note,
     parse_object_activity,
 )
-from kizuna.activitypub.vocab import JsonObject, get_id
+from kizuna.activitypub.vocab import REACTION_TYPES, JsonObject, get_id, host_of
 from kizuna.errors import PermissionDeniedError
-from kizuna.inbox.notes import NoteStore, host, parse_time
+from kizuna.inbox.notes import NoteStore, parse_time
 from kizuna.inbox.relayed import RelayedActivities
 from kizuna.outbox import groups
 from kizuna.outbox.outbox import Outbox
@@ -86,9 +86,7 @@ class GroupInbox:
         """The community a received post belongs to, after checking the author may post
         there (raises PermissionDeniedError); None for an ordinary post."""
         candidates = [
-            a
-            for a in await repo.get_accounts_by_uris(session, addressed(note))
-            if a.actor_type == "Group"
+            a for a in await repo.get_accounts_by_uris(session, addressed(note)) if a.is_group
         ]
         parent = await repo.get_post_by_uri(session, note.in_reply_to) if note.in_reply_to else None
         group = next((g for g in candidates if g.is_local), candidates[0] if candidates else None)
@@ -179,13 +177,13 @@ class GroupInbox:
         actor: str | None,
         update: bool,
     ) -> None:
-        if host(object_id) == self.outbox.config.domain:
+        if host_of(object_id) == self.outbox.config.domain:
             return  # one of our own posts coming back through its community: we have it
         if embedded is not None:
             note = parse_note(embedded)
             if actor is not None and actor != note.attributed_to:
                 raise IdentityMismatchError(f"{actor} announced as the author of {note.id}")
-            if host(note.id) == host(note.attributed_to) == host(group.uri):
+            if host_of(note.id) == host_of(note.attributed_to) == host_of(group.uri):
                 author = await self.notes.author(session, note.attributed_to)
             else:
                 origin, author = await self.notes.fetch(session, note.id)
@@ -257,7 +255,7 @@ class GroupInbox:
         inner_type = activity_type(inner) if isinstance(inner, dict) else None
         if inner_type == "Block" and isinstance(inner, dict):
             await self._banned(session, group, inner, banned=False)
-        elif inner_type in ("Like", "EmojiReact") and isinstance(inner, dict):
+        elif inner_type in REACTION_TYPES and isinstance(inner, dict):
             if await interactions.get_reaction_by_uri(session, get_id(inner) or "") is None:
                 return  # nothing of it here: no origin fetch
             # Acts as its actor: vouched for, and undoing only what that actor did.

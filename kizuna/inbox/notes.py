@@ -11,7 +11,7 @@ import html
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from kizuna.activitypub.actors import parse_actor
 from kizuna.activitypub.emoji import emojify_html, find_shortcodes
@@ -19,7 +19,7 @@ from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.html_rewrite import Rewriter, start_tag
 from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.objects import RemoteNote, parse_note
-from kizuna.activitypub.vocab import JsonObject
+from kizuna.activitypub.vocab import JsonObject, host_of
 from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
 from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PARENTS = 5  # a reply chain is followed this far up when parents are missing
 MAX_EMOJI_PER_NOTE = 20  # custom emoji images fetched for one note, at most
-
-
-def host(url: str | None) -> str:
-    return (urlsplit(url or "").hostname or "").lower()
 
 
 def parse_time(value: str | None, fallback: datetime) -> datetime:
@@ -120,14 +116,14 @@ class NoteStore:
 
     async def author(self, session: Session, uri: str) -> Account:
         # Relayed or embedded content from a blocked server is refused like a fetch would be.
-        await self.client.check_host(host(uri))
+        await self.client.check_host(host_of(uri))
         account = await repo.get_account_by_uri(session, uri)
         return account if account is not None else await self.remote_accounts.resolve_url(uri)
 
     async def refresh_actor(self, session: Session, actor: Account, doc: JsonObject) -> None:
         """Update(Person): apply the embedded document when it is the sender's own."""
         remote = parse_actor(doc)
-        if remote.id != actor.uri or host(remote.id) != host(actor.uri):
+        if remote.id != actor.uri or host_of(remote.id) != host_of(actor.uri):
             raise IdentityMismatchError(f"{actor.uri} cannot update {remote.id}")
         check_lengths(remote)
         media = await self.client.media_allowed(actor.domain)
@@ -137,7 +133,9 @@ class NoteStore:
         """The note as its origin serves it, and its author (who must live there too)."""
         fetched = await self.client.get_json(note_id)
         note = parse_note(fetched.doc)
-        if host(note.id) != host(fetched.url) or host(note.attributed_to) != host(note.id):
+        if host_of(note.id) != host_of(fetched.url) or host_of(note.attributed_to) != host_of(
+            note.id
+        ):
             raise IdentityMismatchError(f"{note_id} is not served by its author's host")
         return note, await self.author(session, note.attributed_to)
 
@@ -146,7 +144,7 @@ class NoteStore:
     ) -> tuple[RemoteNote, Account]:
         if doc is not None:
             note = parse_note(doc, followers_url=sender.followers_url)
-            if host(note.id) == host(sender.uri) and note.attributed_to == sender.uri:
+            if host_of(note.id) == host_of(sender.uri) and note.attributed_to == sender.uri:
                 return note, sender
         return await self.fetch(session, object_id)  # relayed or bare: ask its origin
 

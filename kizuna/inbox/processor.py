@@ -33,7 +33,7 @@ from kizuna.activitypub.objects import (
     parse_activity,
     parse_note,
 )
-from kizuna.activitypub.vocab import get_id
+from kizuna.activitypub.vocab import REACTION_TYPES, get_id
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.config import Config
@@ -165,7 +165,7 @@ class InboxProcessor:
 
     async def handle_follow(self, session: Session, actor: Account, follow: Follow) -> None:
         target = await repo.get_account_by_uri(session, follow.object)
-        if target is None or not target.is_local or target.actor_type == "Application":
+        if target is None or not target.is_local or target.is_instance_actor:
             return  # not one of ours: nothing to accept
         if await communities.get_ban(session, target.id, actor.id) is not None:
             await self.outbox.send_accept(session, target, actor, follow.raw, accept=False)
@@ -224,7 +224,7 @@ class InboxProcessor:
                     follow = await repo.get_follow(session, actor.id, target.id)
             if follow is not None and follow.account_id == actor.id:
                 await session.delete(follow)
-        elif undo.object_type in ("Like", "EmojiReact") and undo.object_id:
+        elif undo.object_type in REACTION_TYPES and undo.object_id:
             reaction = await interactions.undo_reaction(session, undo.object_id, actor.id)
             if reaction is not None:
                 post = await repo.get_post(session, reaction.post_id)
@@ -256,7 +256,7 @@ class InboxProcessor:
         await self.reactions.received(session, actor, like)
 
     async def handle_announce(self, session: Session, actor: Account, announce: Announce) -> None:
-        if actor.actor_type == "Group":
+        if actor.is_group:
             await self.groups.announced(session, actor, announce, self.handle_like)
             return
         original = await repo.get_post_by_uri(session, announce.object_id)

@@ -25,18 +25,13 @@ back through a group are ignored; anything else naming one of them as its actor 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from kizuna.activitypub.errors import IdentityMismatchError, InvalidActivityError
 from kizuna.activitypub.objects import activity_type
-from kizuna.activitypub.vocab import JsonObject, get_id
+from kizuna.activitypub.vocab import JsonObject, get_id, host_of
 from kizuna.config import Config
 from kizuna.federation.client import FederationClient
 from kizuna.storage.models import Account
-
-
-def _host(url: str | None) -> str:
-    return (urlsplit(url or "").hostname or "").lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +40,8 @@ class RelayedActivities:
     config: Config
 
     def ours(self, url: str | None) -> bool:
-        host = _host(url)
-        return bool(host) and host in (self.config.domain, _host(self.config.base_url))
+        host = host_of(url)
+        return bool(host) and host in (self.config.domain, host_of(self.config.base_url))
 
     def echoed(self, group: Account, inner: JsonObject) -> bool:
         """True for one of our own accounts' activities coming back through `group`
@@ -70,14 +65,14 @@ class RelayedActivities:
             raise InvalidActivityError("a relayed activity needs an id and an actor")
         if self.ours(actor):
             raise IdentityMismatchError(f"{group.uri} cannot speak for our account {actor}")
-        if _host(ident) != _host(actor):
+        if host_of(ident) != host_of(actor):
             raise IdentityMismatchError(f"{actor} cannot make activities with ids like {ident}")
-        if _host(actor) == _host(group.uri):
+        if host_of(actor) == host_of(group.uri):
             return inner
         fetched = await self.client.get_json(ident)
         origin = fetched.doc
         if (
-            _host(fetched.url) != _host(ident)
+            host_of(fetched.url) != host_of(ident)
             or get_id(origin.get("id")) != ident
             or activity_type(origin) != activity_type(inner)
             or get_id(origin.get("actor")) != actor

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from kizuna.activitypub.errors import (
     DomainRefusedError,
@@ -18,7 +17,7 @@ from kizuna.activitypub.errors import (
     InvalidActivityError,
     SignatureError,
 )
-from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
+from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, get_id, host_of, is_http_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
@@ -32,42 +31,6 @@ from kizuna.storage.ids import new_id
 
 logger = logging.getLogger(__name__)
 
-# ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
-# EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
-ACTIVITY_TYPES = frozenset(
-    {
-        "Accept",
-        "Add",
-        "Announce",
-        "Arrive",
-        "Block",
-        "Create",
-        "Delete",
-        "Dislike",
-        "EmojiReact",
-        "Flag",
-        "Follow",
-        "Ignore",
-        "Invite",
-        "Join",
-        "Leave",
-        "Like",
-        "Listen",
-        "Move",
-        "Offer",
-        "Question",
-        "Read",
-        "Reject",
-        "Remove",
-        "TentativeAccept",
-        "TentativeReject",
-        "Travel",
-        "Undo",
-        "Update",
-        "View",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signer:
@@ -80,10 +43,6 @@ class Signer:
 class Received:
     activity_id: str
     duplicate: bool
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 class InboxService:
@@ -102,8 +61,7 @@ class InboxService:
         self.clock = clock
         self.writer = InboxWriter(db)
         self._recipients: dict[str, int] = {}
-        base = urlsplit(config.base_url)
-        self._own_hosts = {config.domain, base.netloc.lower(), (base.hostname or "").lower()}
+        self._own_hosts = config.own_hosts
 
     async def _recipient_id(self, username: str) -> int:
         """Local inbox owners, cached: the hot path should not load whole account rows."""
@@ -113,7 +71,7 @@ class InboxService:
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold())
         instance = username == self.config.domain
-        if account is None or (account.actor_type == "Application") != instance:
+        if account is None or account.is_instance_actor != instance:
             raise NotFoundError(f"no inbox for {username}")
         if len(self._recipients) < 10_000:
             self._recipients[username.casefold()] = account.id

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from kizuna.activitypub.groups import group_announce_json
+from kizuna.activitypub.ids import followers_url, group_activity_id
 from kizuna.activitypub.reactions import Dialect, dialect_for
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.storage import communities, repo
@@ -54,13 +55,13 @@ async def announce(
         for inbox, domain in targets.items()
         if domain != skip_domain and (domains is None or domain in domains)
     ]
-    followers = group.followers_url or f"{group.uri}/followers"
+    followers = group.followers_url or followers_url(group.uri)
     sent = 0
     for obj in (activity, also_bare):
         if obj is None:
             continue
         doc = group_announce_json(
-            id=f"{group.uri}/activities/announce/{new_id()}",
+            id=group_activity_id(group.uri, "announce", new_id()),
             group=group.uri,
             followers=followers,
             object=obj,

@@ -15,10 +15,19 @@ from kizuna.activitypub.activities import (
     update_actor_json,
     update_note_json,
 )
-from kizuna.activitypub.ids import local_actor_urls, user_urls
+from kizuna.activitypub.ids import (
+    delete_id,
+    follow_id,
+    follow_response_id,
+    local_actor_urls,
+    status_activity_id,
+    undo_id,
+    update_id,
+    user_urls,
+)
 from kizuna.activitypub.notes import create_json, note_json
 from kizuna.activitypub.reactions import Dialect
-from kizuna.activitypub.vocab import JsonObject
+from kizuna.activitypub.vocab import AS_PUBLIC, JsonObject
 from kizuna.actors.documents import ActorDocuments
 from kizuna.config import Config
 from kizuna.outbox import groups
@@ -97,7 +106,7 @@ class Outbox:
         self, session: Session, follow: Follow, follower: Account, target: Account
     ) -> None:
         actor = self.actor_id(follower)
-        follow.uri = f"{actor}#follows/{follow.id}"
+        follow.uri = follow_id(actor, follow.id)
         doc = follow_json(id=follow.uri, actor=actor, object=target.uri)
         await self.enqueue(session, follower, doc, filter(None, [_inbox_of(target)]))
 
@@ -106,9 +115,9 @@ class Outbox:
     ) -> None:
         actor = self.actor_id(follower)
         follow_doc = follow_json(
-            id=follow.uri or f"{actor}#follows/{follow.id}", actor=actor, object=target.uri
+            id=follow.uri or follow_id(actor, follow.id), actor=actor, object=target.uri
         )
-        doc = undo_json(id=f"{follow_doc['id']}/undo", actor=actor, object=follow_doc)
+        doc = undo_json(id=undo_id(follow_doc["id"]), actor=actor, object=follow_doc)
         await self.enqueue(session, follower, doc, filter(None, [_inbox_of(target)]))
 
     async def send_accept(
@@ -123,8 +132,9 @@ class Outbox:
     ) -> None:
         actor = self.actor_id(target)
         build = accept_json if accept else reject_json
-        kind = "accepts" if accept else "rejects"
-        doc = build(id=f"{actor}#{kind}/follows/{new_id()}", actor=actor, follow=follow_doc)
+        doc = build(
+            id=follow_response_id(actor, new_id(), accept=accept), actor=actor, follow=follow_doc
+        )
         targets = filter(None, [_inbox_of(follower)])
         await self.enqueue(session, target, doc, targets, priority=priority)
 
@@ -173,10 +183,10 @@ class Outbox:
         (view,) = await self.documents.note_views(session, [post])
         targets = await self.post_targets(session, post)
         doc = delete_note_json(
-            id=f"{view.id}#delete",
+            id=delete_id(view.id),
             actor=view.attributed_to,
             note_id=view.id,
-            to=["https://www.w3.org/ns/activitystreams#Public"],
+            to=[AS_PUBLIC],
             cc=[],
         )
         sent = await self.enqueue(session, post.account, doc, targets)
@@ -211,11 +221,11 @@ class Outbox:
         actor = self.actor_id(booster)
         followers = user_urls(self.config.base_url, booster.username).followers
         return announce_json(
-            id=f"{boost.uri}/activity",
+            id=status_activity_id(boost.uri),
             actor=actor,
             object_id=original.uri,
             published=boost.created_at,
-            to=["https://www.w3.org/ns/activitystreams#Public"],
+            to=[AS_PUBLIC],
             cc=[original.account.uri, followers],
         )
 
@@ -237,7 +247,7 @@ class Outbox:
         self, session: Session, boost: Post, booster: Account, original: Post
     ) -> None:
         announce = self._announce(boost, booster, original)
-        doc = undo_json(id=f"{announce['id']}/undo", actor=announce["actor"], object=announce)
+        doc = undo_json(id=undo_id(announce["id"]), actor=announce["actor"], object=announce)
         targets = await self._boost_targets(session, booster, original)
         await self.enqueue(session, booster, doc, targets)
 
@@ -245,7 +255,7 @@ class Outbox:
         (view,) = await self.documents.note_views(session, [post])
         note = note_json(view, with_context=False)
         stamp = int((post.updated_at or self.clock()).timestamp())
-        doc = update_note_json(id=f"{view.id}#updates/{stamp}", actor=view.attributed_to, note=note)
+        doc = update_note_json(id=update_id(view.id, stamp), actor=view.attributed_to, note=note)
         targets = await self.post_targets(session, post)
         sent = await self.enqueue(session, post.account, doc, targets, post_id=post.id)
         return sent + await groups.relay(self, session, post, doc)
@@ -260,6 +270,6 @@ class Outbox:
         community = await communities.get_community(session, account.id)
         actor_doc = self.documents.actor_document(account, community)
         # A fresh id each time: two edits within one second are two updates.
-        doc = update_actor_json(id=f"{actor_doc['id']}#updates/{new_id()}", actor_doc=actor_doc)
+        doc = update_actor_json(id=update_id(actor_doc["id"], new_id()), actor_doc=actor_doc)
         targets = await repo.follower_inboxes(session, account.id)
         return await self.enqueue(session, account, doc, targets, priority=priority)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import delete_actor_json, follow_json
+from kizuna.activitypub.ids import delete_id, follow_id
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
@@ -137,7 +138,7 @@ class AccountModeration:
         _require_moderator(moderator)
         async with self.db.begin() as session:
             account = await repo.get_account(session, account_id)
-            if account is None or account.actor_type == "Application":
+            if account is None or account.is_instance_actor:
                 raise NotFoundError("no such account")
             return AccountDetail(
                 account=account,
@@ -162,7 +163,7 @@ class AccountModeration:
 
     async def _target(self, session: Session, moderator: User, account_id: int) -> Account:
         account = await repo.get_account(session, account_id)
-        if account is None or account.actor_type == "Application":
+        if account is None or account.is_instance_actor:
             raise NotFoundError("no such account")
         if account.id == moderator.account_id:
             raise PermissionDeniedError("you cannot moderate your own account")
@@ -244,7 +245,7 @@ class AccountModeration:
         for follow, target in await store.follows_of(session, account.id):
             if target.is_local:
                 doc = follow_json(
-                    id=follow.uri or f"{account.uri}#follows/{follow.id}",
+                    id=follow.uri or follow_id(account.uri, follow.id),
                     actor=account.uri,
                     object=target.uri,
                 )
@@ -377,7 +378,7 @@ class AccountModeration:
         """Delete(actor) to every server with followers (delete_actor_serializer.rb), then the
         data; the row stays as a marker (its key signs the Delete, its name stays taken)."""
         targets = await repo.follower_inboxes(session, account.id)
-        doc = delete_actor_json(id=f"{account.uri}#delete", actor=account.uri)
+        doc = delete_actor_json(id=delete_id(account.uri), actor=account.uri)
         await self.outbox.enqueue(session, account, doc, targets, priority=queue.BULK)
         await store.purge_content(session, account.id)
         await store.delete_follows(session, account.id)

@@ -9,10 +9,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
-from kizuna.activitypub.ids import ActorUrls, instance_urls, user_urls
+from kizuna.activitypub.ids import ActorUrls, instance_urls, tag_url, user_urls
 from kizuna.activitypub.text import render_plain
+from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -258,9 +258,7 @@ class AccountService:
 
     def _html(self, text: str) -> str:
         base = self.config.base_url
-        return render_plain(
-            text, mention_urls={}, tag_url=lambda t: f"{base}/tags/{quote(t, safe='')}"
-        )
+        return render_plain(text, mention_urls={}, tag_url=lambda t: tag_url(base, t))
 
     def _fields(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
         kept = [(n.strip(), v.strip()) for n, v in pairs if n.strip() or v.strip()]
@@ -293,7 +291,7 @@ class AccountService:
             username=domain,
             username_key=domain.casefold(),
             domain="",
-            actor_type="Application",
+            actor_type=ActorType.APPLICATION,
             public_key_pem=keys.public_pem,
             private_key_pem=keys.private_pem,
             locked=True,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import block_json, follow_json, undo_json
+from kizuna.activitypub.ids import block_id, undo_id, unknown_follow_id
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, ValidationError
@@ -66,13 +67,13 @@ class BlockService:
         """A known account by `@user` or `@user@domain` (remote ones must have been seen)."""
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold(), domain)
-        if account is None or account.actor_type == "Application":
+        if account is None or account.is_instance_actor:
             raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
         return account
 
     async def _target(self, session: Session, actor: Account, target_id: int) -> Account:
         target = await repo.get_account(session, target_id)
-        if target is None or target.actor_type == "Application":
+        if target is None or target.is_instance_actor:
             raise NotFoundError("no such account")
         if target.id == actor.id:
             raise ValidationError("you cannot block or mute yourself")
@@ -95,8 +96,7 @@ class BlockService:
             )
             actor = self.outbox.actor_id(blocker)
             if not target.is_local:
-                # ActivityPub::BlockSerializer's id: the blocker's uri + "#blocks/ID".
-                row.uri = f"{actor}#blocks/{row.id}"
+                row.uri = block_id(actor, row.id)
             row = await blocks.add_block(session, row)
             await blocks.delete_notifications_from(session, blocker.id, from_account_id=target.id)
             if not target.is_local and row.uri:
@@ -113,7 +113,7 @@ class BlockService:
                 return
             actor = self.outbox.actor_id(blocker)
             block_doc = block_json(id=row.uri, actor=actor, object=target.uri)
-            doc = undo_json(id=f"{row.uri}/undo", actor=actor, object=block_doc)
+            doc = undo_json(id=undo_id(row.uri), actor=actor, object=block_doc)
             await self.outbox.enqueue(session, blocker, doc, _inbox(target))
         self.outbox.wake()
 
@@ -133,7 +133,7 @@ class BlockService:
     ) -> None:
         if not follower.is_local:
             follow_doc = follow_json(
-                id=follow.uri or f"{follower.uri}#follows/unknown",
+                id=follow.uri or unknown_follow_id(follower.uri),
                 actor=follower.uri,
                 object=self.outbox.actor_id(account),
             )

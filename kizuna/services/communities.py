@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
-from kizuna.activitypub.ids import group_urls
+from kizuna.activitypub.ids import group_urls, local_group_slug, tag_url
 from kizuna.activitypub.text import count_chars, render_plain
+from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.federation.keys import generate_rsa_keypair
@@ -214,7 +214,7 @@ class CommunityService:
                 username=slug,
                 username_key=slug,
                 domain="",
-                actor_type="Group",
+                actor_type=ActorType.GROUP,
                 display_name=name,
                 note=new.description.strip(),
                 note_html=self._html(new.description.strip()),
@@ -248,9 +248,7 @@ class CommunityService:
 
     def _html(self, text: str) -> str:
         base = self.base_url
-        return render_plain(
-            text, mention_urls={}, tag_url=lambda t: f"{base}/tags/{quote(t, safe='')}"
-        )
+        return render_plain(text, mention_urls={}, tag_url=lambda t: tag_url(base, t))
 
     async def group(self, ref: str) -> Account:
         """A community we know, by "slug" (ours) or "name@host" (remote)."""
@@ -266,9 +264,9 @@ class CommunityService:
     async def find(self, query: str) -> Account:
         """`!name@host`, `name@host` or a URL: looked up (WebFinger, actor) when unknown."""
         query = query.strip().removeprefix("!")
-        own = f"{self.base_url}/c/"
-        if query.startswith(own):
-            return await self.group(query.removeprefix(own).split("/", 1)[0])
+        slug = local_group_slug(self.base_url, query)
+        if slug is not None:
+            return await self.group(slug)
         if not query.startswith(("https://", "http://")):
             try:
                 return await self.group(query)  # known already (refreshed when fetched)
@@ -276,7 +274,7 @@ class CommunityService:
                 if "@" not in query:
                     raise
         account = await self.remote_accounts.resolve(query)
-        if account.actor_type != "Group":
+        if not account.is_group:
             raise NotFoundError(f"{query} is not a community")
         return account
 

@@ -15,6 +15,7 @@ from kizuna.activitypub.groups import (
     moderator_block_json,
     moderator_delete_json,
 )
+from kizuna.activitypub.ids import featured_url, group_activity_id
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox import groups
@@ -45,7 +46,7 @@ class CommunityModeration:
         self, session: Session, group_id: int, moderator: Account, *, owner: bool = False
     ) -> Account:
         group = await repo.get_account(session, group_id)
-        if group is None or group.actor_type != "Group" or not group.is_local:
+        if group is None or not group.is_group or not group.is_local:
             raise NotFoundError("no such community here")
         role = await communities.role_of(session, group.id, moderator.id)
         if role is None or (owner and role != "owner"):
@@ -100,7 +101,7 @@ class CommunityModeration:
             if post is None or post.community_id != group.id:
                 raise NotFoundError("no such post in this community")
             delete = moderator_delete_json(
-                id=f"{group.uri}/activities/delete/{new_id()}",
+                id=group_activity_id(group.uri, "delete", new_id()),
                 moderator=self.outbox.actor_id(moderator),
                 object_id=post.uri,
                 group=group.uri,
@@ -131,7 +132,7 @@ class CommunityModeration:
             if await communities.role_of(session, group.id, target.id) is not None:
                 raise ValidationError("a moderator cannot be banned; remove the role first")
             block = moderator_block_json(
-                id=f"{group.uri}/activities/block/{new_id()}",
+                id=group_activity_id(group.uri, "block", new_id()),
                 moderator=self.outbox.actor_id(moderator),
                 object=target.uri,
                 group=group.uri,
@@ -160,13 +161,13 @@ class CommunityModeration:
             if target is None or ban is None:
                 raise NotFoundError("this account is not banned here")
             block = moderator_block_json(
-                id=ban.uri or f"{group.uri}/activities/block/{new_id()}",
+                id=ban.uri or group_activity_id(group.uri, "block", new_id()),
                 moderator=self.outbox.actor_id(moderator),
                 object=target.uri,
                 group=group.uri,
             )
             undo = undo_json(
-                id=f"{group.uri}/activities/undo/{new_id()}",
+                id=group_activity_id(group.uri, "undo", new_id()),
                 actor=self.outbox.actor_id(moderator),
                 object=block,
             )
@@ -186,11 +187,11 @@ class CommunityModeration:
                 return
             post.pinned_at = self.clock() if pinned else None
             doc = moderator_add_json(
-                id=f"{group.uri}/activities/{'add' if pinned else 'remove'}/{new_id()}",
+                id=group_activity_id(group.uri, "add" if pinned else "remove", new_id()),
                 kind="Add" if pinned else "Remove",
                 moderator=self.outbox.actor_id(moderator),
                 object_id=post.uri,
-                target=group.featured_url or f"{group.uri}/collections/featured",
+                target=group.featured_url or featured_url(group.uri),
                 group=group.uri,
             )
             await groups.announce(self.outbox, session, group, doc)

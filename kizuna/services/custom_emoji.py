@@ -36,6 +36,7 @@ from kizuna.activitypub.emoji import (
     find_shortcodes,
 )
 from kizuna.activitypub.errors import InvalidActivityError, NotAnImageError, UnsafeAddressError
+from kizuna.activitypub.ids import emoji_url, media_path, media_url
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
 from kizuna.activitypub.text import extract_shortcodes
 from kizuna.activitypub.vocab import JsonObject, isoformat_z
@@ -83,16 +84,16 @@ _UNSAFE_PATH_CHARS: Final = re.compile(r"[^a-z0-9.\-]")
 
 def image_src(emoji: CustomEmoji) -> str | None:
     """Where our pages load the image from (None: not cached)."""
-    return f"/media/{emoji.image_path}" if emoji.image_path else None
+    return media_path(emoji.image_path) if emoji.image_path else None
 
 
 def emoji_tag(emoji: CustomEmoji, base_url: str) -> EmojiTag:
     """One of ours as other servers read it (an `Emoji` tag, or /emoji/{shortcode})."""
     path = emoji.image_path or ""
     return EmojiTag(
-        id=f"{base_url}/emoji/{emoji.shortcode}",
+        id=emoji_url(base_url, emoji.shortcode),
         shortcode=emoji.shortcode,
-        url=f"{base_url}/media/{path}",
+        url=media_url(base_url, path),
         media_type=media_type(path),
         updated=isoformat_z(emoji.updated_at),
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kizuna.activitypub.activities import follow_json
+from kizuna.activitypub.ids import unknown_follow_id
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.outbox.outbox import Outbox
@@ -32,7 +33,7 @@ class FollowService:
     async def follow(self, follower: Account, username: str, domain: str = "") -> Follow:
         async with self.db.begin() as session:
             target = await repo.get_account_by_username(session, username.casefold(), domain)
-        if target is None or target.actor_type == "Application":
+        if target is None or target.is_instance_actor:
             raise NotFoundError(f"no account named @{username}{'@' + domain if domain else ''}")
         return await self.follow_account(follower, target.id)
 
@@ -40,7 +41,7 @@ class FollowService:
         """Follow a person, or join a community (a Group is followed like anyone)."""
         async with self.db.begin() as session:
             target = await repo.get_account(session, target_id)
-            if target is None or target.actor_type == "Application":
+            if target is None or target.is_instance_actor:
                 raise NotFoundError("no such account")
             if target.id == follower.id:
                 raise ValidationError("you cannot follow yourself")
@@ -101,7 +102,7 @@ class FollowService:
             assert follower is not None
             if not follower.is_local:
                 follow_doc = follow_json(
-                    id=follow.uri or f"{follower.uri}#follows/unknown",
+                    id=follow.uri or unknown_follow_id(follower.uri),
                     actor=follower.uri,
                     object=self.outbox.actor_id(target),
                 )

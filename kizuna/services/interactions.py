@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from kizuna.activitypub.ids import status_url
+from kizuna.activitypub.ids import status_page_url, status_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import ValidationError
@@ -56,7 +56,7 @@ class InteractionService:
             boost = Post(
                 id=boost_id,
                 uri=status_url(base, account.username, boost_id),
-                url=f"{base}/@{account.username}/{boost_id}",
+                url=status_page_url(base, account.username, boost_id),
                 account_id=account.id,
                 local=True,
                 visibility="public",

@@ -6,9 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from kizuna.activitypub.ids import tag_path
+from kizuna.activitypub.ids import status_page_url, status_url, tag_url
 from kizuna.activitypub.text import (
     MAX_POST_CHARS,
     MentionRef,
@@ -17,6 +16,7 @@ from kizuna.activitypub.text import (
     extract_mentions,
     render_plain,
 )
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -44,13 +44,6 @@ def guess_language(text: str) -> str | None:
     if _HANGUL.search(text):
         return "ko"
     return None
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    UNLISTED = "unlisted"
-    PRIVATE = "private"  # followers only
-    DIRECT = "direct"  # mentioned accounts only
 
 
 async def can_see(session: Session, post: Post, viewer: Account | None) -> bool:
@@ -166,7 +159,7 @@ class PostService:
                 community_id = community_id or parent.community_id
             if community_id is not None:
                 group = await repo.get_account(session, community_id)
-                if group is None or group.actor_type != "Group":
+                if group is None or not group.is_group:
                     raise NotFoundError("no such community")
                 refusal = await posting_refusal(session, group, author, top_level=parent is None)
                 if refusal:
@@ -188,15 +181,15 @@ class PostService:
                 mentioned.append(parent.account)
             post = Post(
                 id=post_id,
-                uri=f"{base}/users/{author.username}/statuses/{post_id}",
-                url=f"{base}/@{author.username}/{post_id}",
+                uri=status_url(base, author.username, post_id),
+                url=status_page_url(base, author.username, post_id),
                 account_id=author.id,
                 local=True,
                 content_source=text,
                 content_html=render_plain(
                     text,
                     mention_urls=mention_urls,
-                    tag_url=lambda t: base + tag_path(t),
+                    tag_url=lambda t: tag_url(base, t),
                     local_domain=self.config.domain,
                     emoji_url=self.emoji.url_for(emojis),
                 ),
@@ -234,7 +227,7 @@ class PostService:
         puts the mention in; servers notify by Mention and deliver by to/cc): not oneself,
         not a community or the instance actor, and not across a block either way."""
         other = parent.account
-        if other.id == author.id or other.actor_type in ("Group", "Application"):
+        if other.id == author.id or other.is_group or other.is_instance_actor:
             return False
         return not await blocks.blocked_either_way(session, author.id, [other.id])
 
@@ -264,7 +257,7 @@ class PostService:
                     for ref in refs
                     if (account := by_key.get((ref.username.casefold(), ref.domain or "")))
                 },
-                tag_url=lambda t: base + tag_path(t),
+                tag_url=lambda t: tag_url(base, t),
                 local_domain=self.config.domain,
                 emoji_url=self.emoji.url_for(emojis),
             )

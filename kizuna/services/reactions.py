@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import undo_json
-from kizuna.activitypub.ids import reaction_url
+from kizuna.activitypub.ids import reaction_url, undo_id
 from kizuna.activitypub.reactions import (
     DEFAULT_NEGATIVE,
     Dialect,
@@ -129,7 +129,7 @@ class ReactionService:
                 post_id=post.id,
                 emoji=emoji,
                 custom_emoji_id=custom.id if custom else None,
-                uri=reaction_url(actor, reaction_id),  # fetchable (outbox/routes.py REACTION)
+                uri=reaction_url(actor, reaction_id),  # fetchable (actors/routes.py REACTION)
                 created_at=self.clock(),
             )
             if not await interactions.add_reaction(session, reaction):
@@ -245,7 +245,7 @@ class ReactionService:
         post: Post,
     ) -> JsonObject:
         made = self._activity(dialect, reaction, custom, actor, post)
-        return undo_json(id=f"{made['id']}/undo", actor=actor, object=made)
+        return undo_json(id=undo_id(made["id"]), actor=actor, object=made)
 
     async def summary(
         self, posts: Sequence[Post], viewer: Account | None

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kizuna.activitypub.flags import flag_json
+from kizuna.activitypub.ids import flag_id
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.account_moderation import AccountModeration
 from kizuna.services.accounts import AccountService
-from kizuna.services.posts import Visibility, can_see
+from kizuna.services.posts import can_see
 from kizuna.storage import audit, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post, Report, ReportNote, User
@@ -78,7 +80,7 @@ class ReportService:
         target = await repo.get_account(session, account_id)
         if (
             target is None
-            or target.actor_type == "Application"
+            or target.is_instance_actor
             or target.suspended_at is not None
             or target.deleted_at is not None
         ):
@@ -170,9 +172,7 @@ class ReportService:
         posts: list[Post],
         now: datetime,
     ) -> None:
-        # A bare random id on our host: it tells the receiver nothing about the reporter
-        # (Mastodon's TagManager#generate_uri_for).
-        report.uri = f"{self.config.base_url}/{uuid.uuid4()}"
+        report.uri = flag_id(self.config.base_url, str(uuid.uuid4()))
         doc = flag_json(
             id=report.uri,
             actor=self.outbox.actor_id(instance),

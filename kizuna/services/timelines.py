@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from kizuna.activitypub.vocab import Visibility
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.policy import FederationPolicy
-from kizuna.services.posts import Visibility
 from kizuna.storage import blocks, feed, interactions, reactions, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.interactions import PostStats
@@ -240,7 +240,7 @@ class TimelineService:
     ) -> Profile:
         async with self.db.begin() as session:
             account = await repo.get_account_by_username(session, username.casefold(), domain)
-            if account is None or account.actor_type == "Application":
+            if account is None or account.is_instance_actor:
                 where = f"@{domain}" if domain else " here"
                 raise NotFoundError(f"no account named @{username}{where}")
             if account.suspended_at is not None:  # instance moderation (purged ones too)

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.storage.models import (
     Account,
     AccountWarning,
@@ -64,7 +65,7 @@ async def search(
     stmt = (
         select(Account, User)
         .outerjoin(User, User.account_id == Account.id)
-        .where(Account.actor_type != "Application")
+        .where(Account.actor_type != ActorType.APPLICATION)
     )
     text = text.strip().lstrip("@").casefold()
     if text:

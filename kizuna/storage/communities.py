@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.storage.models import (
     Account,
     Community,
@@ -36,7 +37,9 @@ async def get_group(session: AsyncSession, slug_key: str, domain: str = "") -> A
     if domain:
         slug_key = f"!{slug_key}"
     stmt = select(Account).where(
-        Account.username_key == slug_key, Account.domain == domain, Account.actor_type == "Group"
+        Account.username_key == slug_key,
+        Account.domain == domain,
+        Account.actor_type == ActorType.GROUP,
     )
     return (await session.scalars(stmt)).first()
 
@@ -234,7 +237,7 @@ async def joined_groups(session: AsyncSession, account_id: int) -> list[Account]
         .where(
             Follow.account_id == account_id,
             Follow.state == "accepted",
-            Account.actor_type == "Group",
+            Account.actor_type == ActorType.GROUP,
         )
         .order_by(Account.username_key)
     )

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.storage import repo
 from kizuna.storage.models import Account, BlocklistSubscription, DomainPolicy, Follow, Post
 from kizuna.storage.repo import on_domain
@@ -50,7 +51,7 @@ async def follows_out(session: AsyncSession, domain: str) -> Sample:
     """Local accounts following people (not communities) on `domain`."""
     return await _follow_sample(
         session,
-        lambda f, t: [f.domain == "", on_domain(t.domain, domain), t.actor_type != "Group"],
+        lambda f, t: [f.domain == "", on_domain(t.domain, domain), t.actor_type != ActorType.GROUP],
     )
 
 
@@ -58,7 +59,7 @@ async def follows_in(session: AsyncSession, domain: str) -> Sample:
     """People on `domain` following local accounts (not our communities)."""
     return await _follow_sample(
         session,
-        lambda f, t: [on_domain(f.domain, domain), t.domain == "", t.actor_type != "Group"],
+        lambda f, t: [on_domain(f.domain, domain), t.domain == "", t.actor_type != ActorType.GROUP],
     )
 
 
@@ -66,7 +67,7 @@ async def members_here(session: AsyncSession, domain: str) -> Sample:
     """`domain`'s accounts in our communities (a member is a Group's follower)."""
     return await _follow_sample(
         session,
-        lambda f, t: [on_domain(f.domain, domain), t.domain == "", t.actor_type == "Group"],
+        lambda f, t: [on_domain(f.domain, domain), t.domain == "", t.actor_type == ActorType.GROUP],
     )
 
 
@@ -74,7 +75,7 @@ async def memberships_there(session: AsyncSession, domain: str) -> Sample:
     """Our accounts in communities hosted on `domain`."""
     return await _follow_sample(
         session,
-        lambda f, t: [f.domain == "", on_domain(t.domain, domain), t.actor_type == "Group"],
+        lambda f, t: [f.domain == "", on_domain(t.domain, domain), t.actor_type == ActorType.GROUP],
     )
 
 

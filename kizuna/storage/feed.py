@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.storage.blocks import ViewerFilter, limited_filter, post_filters
 from kizuna.storage.models import Account, Follow, Post, PostMention, PostTag, User
 from kizuna.storage.repo import CARD_LOADS, NOT_SUSPENDED, PAGE_SIZE
@@ -219,7 +220,7 @@ async def joined_communities(session: AsyncSession, viewer_id: int) -> list[int]
         .where(
             Follow.account_id == viewer_id,
             Follow.state == "accepted",
-            Account.actor_type == "Group",
+            Account.actor_type == ActorType.GROUP,
         )
     )
     return list((await session.scalars(stmt)).all())

@@ -218,7 +218,7 @@ async def notify_new_follow(
     waits for approval. The one place for it, whether the follower is local or remote. A
     community's joins are not: nobody reads a Group's notifications (its moderators see
     pending joins on the moderation page)."""
-    if not target.is_local or target.actor_type == "Group":
+    if not target.is_local or target.is_group:
         return
     await notify(
         session,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -23,7 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from kizuna.activitypub.vocab import ActorType, Visibility
 from kizuna.storage.ids import new_id
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -53,6 +57,25 @@ def _tz() -> UTCDateTime:
     return UTCDateTime()
 
 
+class StrEnumType(TypeDecorator[E]):
+    """A StrEnum kept as its plain value in a VARCHAR: the schema and the stored strings are
+    what a `String` column held (no migration); rows read back as members, and a value
+    outside the enum is refused on the way in."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
@@ -74,7 +97,9 @@ class Account(Base):
     domain: Mapped[str] = mapped_column(String(255), default="")
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     url: Mapped[str | None] = mapped_column(String(2048))
-    actor_type: Mapped[str] = mapped_column(String(32), default="Person")
+    actor_type: Mapped[ActorType] = mapped_column(
+        StrEnumType(ActorType, 32), default=ActorType.PERSON
+    )
     display_name: Mapped[str] = mapped_column(String(255), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     note_html: Mapped[str] = mapped_column(Text, default="")
@@ -112,6 +137,19 @@ class Account(Base):
     @property
     def is_local(self) -> bool:
         return self.domain == ""
+
+    # Queries test `Account.actor_type` against ActorType themselves: these are plain
+    # properties (a hybrid's `not Account.is_group` would quietly be a constant).
+    @property
+    def is_group(self) -> bool:
+        """A community (ours at /c/SLUG, or another server's)."""
+        return self.actor_type == ActorType.GROUP
+
+    @property
+    def is_instance_actor(self) -> bool:
+        """A server's own actor (an Application: ours signs fetches at /actor, Mastodon's
+        likewise): nobody to follow, block, report or moderate."""
+        return self.actor_type == ActorType.APPLICATION
 
     @property
     def acct(self) -> str:
@@ -180,8 +218,9 @@ class Post(Base):
     content_html: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    # public | unlisted | private (followers only) | direct
-    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    visibility: Mapped[Visibility] = mapped_column(
+        StrEnumType(Visibility, 16), default=Visibility.PUBLIC
+    )
     language: Mapped[str | None] = mapped_column(String(16))
     in_reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True

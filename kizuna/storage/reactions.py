@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kizuna.activitypub.ids import media_path
 from kizuna.storage.models import Account, Reaction
 
 SAMPLE_ACCOUNTS = 10  # who reacted, shown on hover: the first few
@@ -72,7 +73,7 @@ async def counts(
         entry = by_post[reaction.post_id].get(name)
         if entry is None:
             image = reaction.custom_emoji.image_path if reaction.custom_emoji else None
-            entry = EmojiCount(name=name, url=f"/media/{image}" if image else None)
+            entry = EmojiCount(name=name, url=media_path(image) if image else None)
             by_post[reaction.post_id][name] = entry
         entry.count += 1
         entry.me = entry.me or reaction.account_id == viewer_id

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.errors import ConflictError
 from kizuna.storage.models import (
     Account,
@@ -363,7 +364,7 @@ async def search_accounts(session: AsyncSession, text: str, *, limit: int = 20) 
         select(Account)
         .where(
             or_(Account.username_key.like(pattern), func.lower(Account.display_name).like(pattern)),
-            Account.actor_type != "Application",
+            Account.actor_type != ActorType.APPLICATION,
             Account.suspended_at.is_(None),
         )
         .order_by(Account.domain != "", Account.username_key)

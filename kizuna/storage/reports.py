@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.storage.models import Account, Post, Report, ReportNote
 from kizuna.storage.repo import POST_LOADS
 
@@ -88,7 +89,7 @@ async def local_accounts_by_uris(session: AsyncSession, uris: Sequence[str]) -> 
     wanted = set(uris)
     stmt = select(Account).where(
         Account.domain == "",
-        Account.actor_type != "Application",
+        Account.actor_type != ActorType.APPLICATION,
         or_(Account.uri.in_(wanted), Account.url.in_(wanted)),
     )
     return list((await session.scalars(stmt)).all())

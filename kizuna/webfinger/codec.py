@@ -19,6 +19,7 @@ from xml.sax.saxutils import quoteattr
 
 from kizuna.activitypub.actors import Image
 from kizuna.activitypub.errors import InvalidActivityError
+from kizuna.activitypub.ids import webfinger_template
 from kizuna.activitypub.vocab import (
     ACTIVITY_JSON,
     JsonObject,
@@ -180,20 +181,16 @@ def parse_jrd(doc: object) -> WebFingerResult:
     raise InvalidActivityError(f"JRD for {subject!r} has no ActivityPub self link")
 
 
-def _lrdd_template(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/.well-known/webfinger?resource={{uri}}"
-
-
 def host_meta_xml(base_url: str) -> str:
     """host-meta XRD pointing at our WebFinger endpoint (served as application/xrd+xml)."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
-        f'  <Link rel="lrdd" template={quoteattr(_lrdd_template(base_url))}/>\n'
+        f'  <Link rel="lrdd" template={quoteattr(webfinger_template(base_url))}/>\n'
         "</XRD>\n"
     )
 
 
 def host_meta_json(base_url: str) -> JsonObject:
     """host-meta.json: the same LRDD link as JSON."""
-    return {"links": [{"rel": "lrdd", "template": _lrdd_template(base_url)}]}
+    return {"links": [{"rel": "lrdd", "template": webfinger_template(base_url)}]}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kizuna import __version__
-from kizuna.activitypub.ids import instance_urls
+from kizuna.activitypub.ids import instance_urls, interaction_template
 from kizuna.activitypub.nodeinfo import NodeInfoStats, nodeinfo_json
 from kizuna.activitypub.vocab import JsonObject
 from kizuna.clock import utcnow
@@ -45,7 +45,7 @@ class DiscoveryService:
             account = await repo.get_account_by_username(session, username.casefold())
         if account is None:
             raise NotFoundError(f"no account {username}@{domain}")
-        if account.actor_type == "Application":
+        if account.is_instance_actor:
             urls = instance_urls(base)
             return jrd_json(
                 subject=f"acct:{domain}@{domain}",
@@ -59,7 +59,7 @@ class DiscoveryService:
             aliases=[account.url or account.uri, account.uri],
             profile_url=account.url or account.uri,
             actor_url=account.uri,
-            subscribe_template=f"{base}/authorize_interaction?uri={{uri}}",
+            subscribe_template=interaction_template(base),
         )
 
     async def nodeinfo(self, version: str) -> JsonObject:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import aiohttp
 from sqlalchemy import func, select
 
+from kizuna.activitypub.vocab import ActorType
 from kizuna.container import Services
 from kizuna.federation.lookup import remote_key
 from kizuna.services.communities import NewCommunity
@@ -713,7 +714,7 @@ async def test_remote_community_page_and_no_moderation_here(
         session.add(
             Account(
                 username="lemmings",
-                username_key=remote_key("lemmings", "Group"),  # as lookup stores a Group
+                username_key=remote_key("lemmings", ActorType.GROUP),  # as lookup stores a Group
                 domain="lemmy.test",
                 uri="https://lemmy.test/c/lemmings",
                 url="https://lemmy.test/c/lemmings",

@@ -297,3 +297,16 @@ async def test_signature_for_another_host_is_refused(
     assert response.status == 401
     assert "addressed to 'evil.test'" in (await response.json())["error"]
     assert await _stored(b) == []
+
+
+@pytest.mark.parametrize("key_id", ["https://[oops/users/eve#main-key", "https://a\u2100b/key"])
+async def test_unparseable_key_id__refused_as_a_bad_signature(
+    b_and_mastodon: tuple[Instance, FakeMastodon], key_id: str
+) -> None:
+    """The keyId's host is read before anything is verified (the rate limit's key): a keyId
+    that is no URL at all is no host, not a server error."""
+    b, peer = b_and_mastodon
+    status, text = await _deliver(b, peer, peer.follow("https://b.test/users/bob"), key_id=key_id)
+    assert status == 401, text
+    assert await _stored(b) == []
+    assert peer.actor_fetches == 0

@@ -326,6 +326,14 @@ def test_key_id_of__rejects_unsigned_requests(headers: dict[str, str], reason: s
         key_id_of(headers)
 
 
+@pytest.mark.parametrize("key_id", ["https://[oops/key", "acct:eve@m.test", "main-key"])
+def test_key_id_of__rejects_a_key_id_that_is_no_http_url(key_id: str) -> None:
+    signature = f'keyId="{key_id}",algorithm="rsa-sha256",headers="date",signature="AA=="'
+
+    with pytest.raises(SignatureError, match="not an http"):
+        key_id_of({"Signature": signature})
+
+
 def test_verify_request__rejects_an_unsigned_request() -> None:
     with pytest.raises(SignatureError, match="no signature"):
         _verify(("GET", "https://b.test/", {"Host": "b.test"}, b""), PUBLIC["rsa"], SIGNED_AT)

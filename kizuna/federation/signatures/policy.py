@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal, TypeAlias
 
 from kizuna.activitypub.errors import SignatureError
+from kizuna.activitypub.vocab import is_http_url
 
 from .cavage import parse_cavage, verify_cavage
 from .keys import PublicKey
@@ -31,16 +32,21 @@ class VerifiedSignature:
 
 def key_id_of(headers: Mapping[str, str]) -> tuple[Scheme, str]:
     """(scheme, keyId) of a request's signature, to look the key up before verifying.
-    For RFC 9421 with several signatures: the keyid of the first label."""
+    For RFC 9421 with several signatures: the keyid of the first label. A keyId that is
+    no http(s) URL names no key we could fetch: refused here, before anything parses it."""
     lowered = lower_headers(headers)
+    scheme: Scheme
     if "signature-input" in lowered:
-        key_id = parse_rfc9421(lowered)[0].key_id
+        scheme, key_id = "rfc9421", parse_rfc9421(lowered)[0].key_id
         if not key_id:
             raise SignatureError("signature has no keyid")
-        return "rfc9421", key_id
-    if "signature" in lowered:
-        return "cavage", parse_cavage(lowered["signature"]).key_id
-    raise SignatureError("no signature")
+    elif "signature" in lowered:
+        scheme, key_id = "cavage", parse_cavage(lowered["signature"]).key_id
+    else:
+        raise SignatureError("no signature")
+    if not is_http_url(key_id):
+        raise SignatureError(f"keyId is not an http(s) URL: {key_id[:100]!r}")
+    return scheme, key_id
 
 
 def verify_request(
