@@ -33,7 +33,7 @@ class Surface:
         """A new follow: "followed you", or "asked to follow you" while it waits for
         approval. A community's joins tell nobody: no one reads a Group's notifications
         (its moderators see pending joins on the moderation page)."""
-        if target.actor_type == "Group":
+        if target.is_group:
             return
         kind = "follow" if follow.state == "accepted" else "follow_request"
         await self._tell(session, target, kind, follow.account_id, None, now=now)
