@@ -38,13 +38,14 @@ from kizuna.activitypub.emoji import (
 from kizuna.activitypub.errors import InvalidActivityError, NotAnImageError, UnsafeAddressError
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
 from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject, isoformat_z
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.actors.documents import emoji_tag
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
 from kizuna.services.images import ImageRules
-from kizuna.services.media import MediaStore, media_type, over_limit
+from kizuna.services.media import MediaStore, over_limit
 from kizuna.storage import emoji as storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import CustomEmoji
@@ -55,7 +56,6 @@ __all__ = [
     "MAX_EMOJI_BYTES",
     "CustomEmojiService",
     "check_icon_url",
-    "emoji_tag",
     "image_src",
 ]
 
@@ -84,18 +84,6 @@ _UNSAFE_PATH_CHARS: Final = re.compile(r"[^a-z0-9.\-]")
 def image_src(emoji: CustomEmoji) -> str | None:
     """Where our pages load the image from (None: not cached)."""
     return f"/media/{emoji.image_path}" if emoji.image_path else None
-
-
-def emoji_tag(emoji: CustomEmoji, base_url: str) -> EmojiTag:
-    """One of ours as other servers read it (an `Emoji` tag, or /emoji/{shortcode})."""
-    path = emoji.image_path or ""
-    return EmojiTag(
-        id=f"{base_url}/emoji/{emoji.shortcode}",
-        shortcode=emoji.shortcode,
-        url=f"{base_url}/media/{path}",
-        media_type=media_type(path),
-        updated=isoformat_z(emoji.updated_at),
-    )
 
 
 def check_icon_url(url: str, *, allow_private: bool) -> str:
