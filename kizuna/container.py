@@ -21,7 +21,6 @@ from kizuna.federation.peers import PeerSchemes, PeerSoftware
 from kizuna.federation.policy import FederationPolicy
 from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
-from kizuna.inbox.rejections import InboxAccounting
 from kizuna.inbox.service import InboxService
 from kizuna.outbox.outbox import Outbox
 from kizuna.realtime.broker import Broker
@@ -37,6 +36,7 @@ from kizuna.services.domain_policy import DomainPolicyService
 from kizuna.services.domain_purge import DomainPurger
 from kizuna.services.federation_health import FederationHealth
 from kizuna.services.follows import FollowService
+from kizuna.services.inbox_accounting import InboxAccounting
 from kizuna.services.interactions import InteractionService
 from kizuna.services.live import LiveService
 from kizuna.services.media import MediaStore

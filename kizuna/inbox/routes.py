@@ -96,7 +96,7 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
 
 
 def rejection_reason(exc: BaseException, doc: JsonObject | None) -> str:
-    """The dashboard's reason for a refused request (kizuna.inbox.rejections.REASONS)."""
+    """The dashboard's reason for a refused request (kizuna.services.inbox_accounting.REASONS)."""
     match exc:
         case web.HTTPRequestEntityTooLarge():
             return "too_large"
