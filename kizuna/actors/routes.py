@@ -6,8 +6,8 @@ from aiohttp import web
 
 from kizuna.activitypub.errors import SignatureError
 from kizuna.activitypub.vocab import wants_activity_json
+from kizuna.federation.domains import host_of
 from kizuna.federation.signatures import key_id_of
-from kizuna.inbox.service import host_of
 from kizuna.server.context import services
 from kizuna.server.json import activity_response
 

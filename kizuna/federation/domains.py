@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterator
 from urllib.parse import urlsplit
 
-__all__ = ["DomainError", "covering", "normalize_domain", "suffixes"]
+__all__ = ["DomainError", "covering", "host_of", "normalize_domain", "suffixes"]
 
 _LABEL_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -51,6 +51,11 @@ def normalize_domain(text: str) -> str:
         if label.startswith("-") or label.endswith("-"):
             raise DomainError(f"{raw[:100]!r} is not a valid domain name")
     return ascii_name
+
+
+def host_of(url: str) -> str:
+    """The lower-cased host of a URL ("" when it has none): whose server sent or signed it."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 def suffixes(host: str) -> Iterator[str]:

@@ -19,8 +19,9 @@ from kizuna.activitypub.errors import (
 from kizuna.activitypub.vocab import JsonObject, is_activity_media_type
 from kizuna.errors import KizunaError, NotFoundError
 from kizuna.federation import bodies
+from kizuna.federation.domains import host_of
 from kizuna.federation.signatures import key_id_of
-from kizuna.inbox.service import ACTIVITY_TYPES, host_of
+from kizuna.inbox.service import ACTIVITY_TYPES
 from kizuna.realtime.events import LiveEvent
 from kizuna.server import rate_limits
 from kizuna.server.context import services

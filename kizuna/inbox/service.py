@@ -22,6 +22,7 @@ from kizuna.activitypub.vocab import JsonObject, get_id, is_http_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
+from kizuna.federation.domains import host_of
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import key_id_of, verify_request
@@ -80,10 +81,6 @@ class Signer:
 class Received:
     activity_id: str
     duplicate: bool
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 class InboxService:
