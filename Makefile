@@ -28,6 +28,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # With KIZUNA_TEST_DATABASE_URL set, the SQLite and PostgreSQL halves run side by side.
 test: lint

@@ -1,4 +1,6 @@
-"""The services one app (or CLI command) uses, built from a Config and a Database."""
+"""The composition root: the services one app (or CLI command) uses, built from a Config, a
+Database and an HTTP session. Every object gets its dependencies in its constructor; build()
+goes bottom up in named steps (transport, domain, moderation, inbound, live)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,17 @@ from kizuna.activitypub.ids import instance_urls
 from kizuna.actors.documents import ActorDocuments
 from kizuna.clock import utcnow
 from kizuna.config import Config
-from kizuna.federation.client import FederationClient, FetchLimits, RequestSigner
+from kizuna.federation.client import FederationClient, FetchLimits, InstanceKey
 from kizuna.federation.delivery import DeliveryWorker
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.federation.peers import PeerSchemes, PeerSoftware
 from kizuna.federation.policy import FederationPolicy
-from kizuna.federation.signatures import load_private_key_pem
 from kizuna.inbox.notes import NoteStore
 from kizuna.inbox.processor import InboxProcessor
-from kizuna.inbox.rejections import InboxAccounting
 from kizuna.inbox.service import InboxService
 from kizuna.outbox.outbox import Outbox
+from kizuna.realtime.broker import Broker
 from kizuna.realtime.hub import LiveHub
 from kizuna.services.account_moderation import AccountModeration
 from kizuna.services.accounts import AccountService
@@ -35,6 +36,7 @@ from kizuna.services.domain_policy import DomainPolicyService
 from kizuna.services.domain_purge import DomainPurger
 from kizuna.services.federation_health import FederationHealth
 from kizuna.services.follows import FollowService
+from kizuna.services.inbox_accounting import InboxAccounting
 from kizuna.services.interactions import InteractionService
 from kizuna.services.live import LiveService
 from kizuna.services.media import MediaStore
@@ -49,139 +51,279 @@ from kizuna.webfinger.service import DiscoveryService
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Services:
-    config: Config
-    db: Database
+class _Transport:
+    """Talking to other servers: one HTTP client, the domain policy it obeys, the keys and
+    accounts it fetches, and the worker that delivers."""
+
+    policy: FederationPolicy
+    instance_key: InstanceKey
+    federation: FederationClient
+    software: PeerSoftware
+    remote_accounts: RemoteAccountService
+    keyring: KeyRing
+    delivery: DeliveryWorker
+
+
+def _transport(config: Config, db: Database, http: aiohttp.ClientSession) -> _Transport:
+    policy = FederationPolicy(db, own_hosts=config.own_hosts)
+    instance_key = InstanceKey()
+    federation = FederationClient(
+        http,
+        user_agent=config.user_agent,
+        host_map=config.federation_hosts,
+        allow_private=config.allow_private_addresses,
+        instance_key=instance_key,
+        schemes=PeerSchemes(db),
+        gate=policy,
+        limits=FetchLimits(total_seconds=config.fetch_timeout),
+    )
+    software = PeerSoftware(db, federation)
+    remote_accounts = RemoteAccountService(db, config, federation, software=software)
+    return _Transport(
+        policy=policy,
+        instance_key=instance_key,
+        federation=federation,
+        software=software,
+        remote_accounts=remote_accounts,
+        keyring=KeyRing(db, remote_accounts),
+        delivery=DeliveryWorker(db, federation, base_url=config.base_url),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Domain:
+    """What local people do: accounts, posts, follows, reactions, communities; each change
+    that others must hear of goes out through the outbox."""
+
     settings: SettingsService
     media: MediaStore
-    accounts: AccountService
-    posts: PostService
-    timelines: TimelineService
-    follows: FollowService
-    federation: FederationClient
-    remote_accounts: RemoteAccountService
     documents: ActorDocuments
-    discovery: DiscoveryService
-    keyring: KeyRing
-    inbox: InboxService
     outbox: Outbox
-    delivery: DeliveryWorker
-    processor: InboxProcessor
-    interactions: InteractionService
+    surface: Surface
+    accounts: AccountService
+    follows: FollowService
+    custom_emoji: CustomEmojiService
     reactions: ReactionService
+    posts: PostService
+    interactions: InteractionService
+    timelines: TimelineService
     communities: CommunityService
     moderation: CommunityModeration
-    custom_emoji: CustomEmojiService
-    policy: FederationPolicy
-    domain_purger: DomainPurger
-    inbox_accounting: InboxAccounting
-    federation_health: FederationHealth
+    blocks: BlockService
+
+
+def _domain(config: Config, db: Database, net: _Transport) -> _Domain:
+    settings = SettingsService(db)
+    media = MediaStore(config.media_dir, max_bytes=config.max_upload_bytes)
+    documents = ActorDocuments(db, config)
+    outbox = Outbox(config, documents, utcnow, wake_delivery=net.delivery.wakeup.set)
+    surface = Surface(config)  # what actions leave for the people they concern
+    follows = FollowService(db, outbox, surface)
+    custom_emoji = CustomEmojiService(db, config, media, net.federation, utcnow)
+    reactions = ReactionService(
+        db,
+        config,
+        outbox,
+        net.software,
+        custom_emoji.tag_for,
+        surface,
+        limit=config.reactions_per_post,
+    )
+    posts = PostService(db, config, outbox, custom_emoji, surface)
+    return _Domain(
+        settings=settings,
+        media=media,
+        documents=documents,
+        outbox=outbox,
+        surface=surface,
+        accounts=AccountService(db, config, settings, media, outbox),
+        follows=follows,
+        custom_emoji=custom_emoji,
+        reactions=reactions,
+        posts=posts,
+        interactions=InteractionService(db, config, outbox, reactions, surface),
+        timelines=TimelineService(db, net.policy),
+        communities=CommunityService(
+            db,
+            config.base_url,
+            config.domain,
+            media,
+            follows,
+            posts,
+            net.remote_accounts,
+            outbox,
+        ),
+        moderation=CommunityModeration(db, outbox, follows),
+        blocks=BlockService(db, config, outbox),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Moderation:
+    """The instance's own moderation: accounts, reports, domain policy and its blocklist
+    subscriptions, and the federation health figures they are decided on."""
+
     account_moderation: AccountModeration
     reports: ReportService
+    domain_purger: DomainPurger
     domain_policy: DomainPolicyService
     blocklists: BlocklistSubscriptions
+    inbox_accounting: InboxAccounting
+    federation_health: FederationHealth
+
+
+def _moderation(config: Config, db: Database, net: _Transport, core: _Domain) -> _Moderation:
+    account_moderation = AccountModeration(
+        db, config, core.outbox, core.accounts, core.media, core.surface
+    )
+    purger = DomainPurger(db)
+    domain_policy = DomainPolicyService(db, net.policy, purger)
+    inbox_accounting = InboxAccounting(db)
+    return _Moderation(
+        account_moderation=account_moderation,
+        reports=ReportService(db, config, core.outbox, core.accounts, account_moderation),
+        domain_purger=purger,
+        domain_policy=domain_policy,
+        blocklists=BlocklistSubscriptions(db, net.federation, domain_policy),
+        inbox_accounting=inbox_accounting,
+        federation_health=FederationHealth(
+            db, net.policy, inbox_accounting, net.delivery.wakeup.set
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Inbound:
+    """What other servers ask of us: discovery (WebFinger, NodeInfo), the inbox that checks
+    and stores their activities, and the worker that applies them."""
+
+    discovery: DiscoveryService
+    inbox: InboxService
+    processor: InboxProcessor
+
+
+def _inbound(config: Config, db: Database, net: _Transport, core: _Domain) -> _Inbound:
+    notes = NoteStore(net.federation, net.remote_accounts, core.custom_emoji, utcnow)
+    return _Inbound(
+        discovery=DiscoveryService(db, config, core.settings),
+        inbox=InboxService(db, config, net.keyring, net.policy),
+        processor=InboxProcessor(
+            db, config, core.outbox, notes, core.custom_emoji.remote, policy=net.policy
+        ),
+    )
+
+
+def _hub(db: Database, net: _Transport, inbound: _Inbound) -> LiveHub:
+    """Commits become hints for live pages and for the queue workers, which wake at once
+    when rows are committed here or, through PostgreSQL, in another process."""
+    broker = Broker(
+        wake={"delivery": net.delivery.wakeup.set, "inbox": inbound.processor.wakeup.set}
+    )
+    if db.is_sqlite:
+        return LiveHub(broker, relay=None)  # one process per SQLite database: nobody to tell
+    # asyncpg is the optional `postgres` extra: imported only when PostgreSQL is used.
+    from kizuna.realtime.pg_bridge import PgBridge
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    return LiveHub(broker, relay=PgBridge(url, broker))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """Every service one process uses, each handed its dependencies when built (see build)."""
+
+    config: Config
+    db: Database
+    # transport
+    policy: FederationPolicy
+    instance_key: InstanceKey
+    federation: FederationClient
+    remote_accounts: RemoteAccountService
+    keyring: KeyRing
+    delivery: DeliveryWorker
+    # domain
+    settings: SettingsService
+    media: MediaStore
+    documents: ActorDocuments
+    outbox: Outbox
+    surface: Surface
+    accounts: AccountService
+    follows: FollowService
+    custom_emoji: CustomEmojiService
+    reactions: ReactionService
+    posts: PostService
+    interactions: InteractionService
+    timelines: TimelineService
+    communities: CommunityService
+    moderation: CommunityModeration
     blocks: BlockService
+    # moderation
+    account_moderation: AccountModeration
+    reports: ReportService
+    domain_purger: DomainPurger
+    domain_policy: DomainPolicyService
+    blocklists: BlocklistSubscriptions
+    inbox_accounting: InboxAccounting
+    federation_health: FederationHealth
+    # inbound
+    discovery: DiscoveryService
+    inbox: InboxService
+    processor: InboxProcessor
+    # live
     hub: LiveHub
     live: LiveService
 
     @classmethod
     def build(cls, config: Config, db: Database, http: aiohttp.ClientSession) -> Services:
-        settings = SettingsService(db)
-        policy = FederationPolicy(db, own_hosts=config.own_hosts)
-        media = MediaStore(config.media_dir, max_bytes=config.max_upload_bytes)
-        federation = FederationClient(
-            http,
-            user_agent=config.user_agent,
-            host_map=config.federation_hosts,
-            allow_private=config.allow_private_addresses,
-            limits=FetchLimits(total_seconds=config.fetch_timeout),
-        )
-        documents = ActorDocuments(db, config)
-        outbox = Outbox(config, documents, utcnow)
-        accounts = AccountService(db, config, settings, media, outbox)
-        software = PeerSoftware(db, federation)
-        remote_accounts = RemoteAccountService(db, config, federation, software=software)
-        keyring = KeyRing(db, remote_accounts)
-        federation.schemes = PeerSchemes(db)
-        federation.gate = policy
-        delivery = DeliveryWorker(db, federation, base_url=config.base_url)
-        outbox.on_enqueue(delivery.wakeup.set)
-        surface = Surface(config)  # what actions leave for the people they concern
-        follows = FollowService(db, outbox, surface)
-        custom_emoji = CustomEmojiService(db, config, media, federation, utcnow)
-        reactions = ReactionService(
-            db,
-            config,
-            outbox,
-            software,
-            custom_emoji.tag_for,
-            surface,
-            limit=config.reactions_per_post,
-        )
-        posts = PostService(db, config, outbox, custom_emoji, surface)
-        inbox_accounting = InboxAccounting(db)
-        account_moderation = AccountModeration(db, config, outbox, accounts, media, surface)
-        purger = DomainPurger(db)
-        domain_policy = DomainPolicyService(db, policy, purger)
-        interactions = InteractionService(db, config, outbox, reactions, surface)
-        processor = InboxProcessor(
-            db,
-            config,
-            outbox,
-            NoteStore(federation, remote_accounts, custom_emoji, utcnow),
-            custom_emoji.remote,
-            policy=policy,
-        )
-        # Queue rows committed here or in another process wake the workers at once.
-        hub = LiveHub()
-        hub.on_wake("delivery", delivery.wakeup.set)
-        hub.on_wake("inbox", processor.wakeup.set)
+        """Bottom up, each step handed what the ones before it built."""
+        net = _transport(config, db, http)
+        core = _domain(config, db, net)
+        admin = _moderation(config, db, net, core)
+        inbound = _inbound(config, db, net, core)
+        hub = _hub(db, net, inbound)
         return cls(
             config=config,
             db=db,
-            settings=settings,
-            media=media,
-            accounts=accounts,
-            posts=posts,
-            timelines=TimelineService(db, policy),
-            follows=follows,
-            federation=federation,
-            remote_accounts=remote_accounts,
-            documents=documents,
-            discovery=DiscoveryService(db, config, settings),
-            keyring=keyring,
-            inbox=InboxService(db, config, keyring, policy),
-            outbox=outbox,
-            delivery=delivery,
-            processor=processor,
-            interactions=interactions,
-            reactions=reactions,
-            communities=CommunityService(
-                db, config.base_url, config.domain, media, follows, posts, remote_accounts, outbox
-            ),
-            moderation=CommunityModeration(db, outbox, follows),
-            custom_emoji=custom_emoji,
-            policy=policy,
-            domain_purger=purger,
-            inbox_accounting=inbox_accounting,
-            federation_health=FederationHealth(db, policy, inbox_accounting, delivery.wakeup.set),
-            account_moderation=account_moderation,
-            reports=ReportService(db, config, outbox, accounts, account_moderation),
-            domain_policy=domain_policy,
-            blocklists=BlocklistSubscriptions(db, federation, domain_policy),
-            blocks=BlockService(db, config, outbox),
+            policy=net.policy,
+            instance_key=net.instance_key,
+            federation=net.federation,
+            remote_accounts=net.remote_accounts,
+            keyring=net.keyring,
+            delivery=net.delivery,
+            settings=core.settings,
+            media=core.media,
+            documents=core.documents,
+            outbox=core.outbox,
+            surface=core.surface,
+            accounts=core.accounts,
+            follows=core.follows,
+            custom_emoji=core.custom_emoji,
+            reactions=core.reactions,
+            posts=core.posts,
+            interactions=core.interactions,
+            timelines=core.timelines,
+            communities=core.communities,
+            moderation=core.moderation,
+            blocks=core.blocks,
+            account_moderation=admin.account_moderation,
+            reports=admin.reports,
+            domain_purger=admin.domain_purger,
+            domain_policy=admin.domain_policy,
+            blocklists=admin.blocklists,
+            inbox_accounting=admin.inbox_accounting,
+            federation_health=admin.federation_health,
+            discovery=inbound.discovery,
+            inbox=inbound.inbox,
+            processor=inbound.processor,
             hub=hub,
-            live=LiveService(db, hub, interactions),
+            live=LiveService(db, hub, core.interactions),
         )
 
     async def start(self) -> None:
         """Make sure the instance actor exists; it signs every fetch from now on."""
         instance = await self.accounts.instance_actor()
         assert instance.private_key_pem is not None
-        self.federation.signer = RequestSigner(
-            key_id=instance_urls(self.config.base_url).key_id,
-            private_key=load_private_key_pem(instance.private_key_pem),
-        )
+        self.instance_key.load(instance_urls(self.config.base_url).key_id, instance.private_key_pem)
         await self.custom_emoji.refresh()
         await self.policy.reload()
 
@@ -190,18 +332,11 @@ class Services:
         `kizuna worker`); across processes through PostgreSQL LISTEN/NOTIFY."""
         stop_capturing = self.db.on_commit(self.hub.capture)
         try:
-            if self.db.is_sqlite:
-                await stop.wait()  # one process per SQLite database: nobody else to tell
-                return
-            # asyncpg is the optional `postgres` extra: imported only when PostgreSQL is used.
-            from kizuna.realtime.pg_bridge import PgBridge
-
-            url = self.db.engine.url.render_as_string(hide_password=False)
-            bridge = PgBridge(url, self.hub)
-            self.hub.relay = bridge
-            await bridge.run(stop)
+            if self.hub.relay is None:
+                await stop.wait()
+            else:
+                await self.hub.relay.run(stop)
         finally:
-            self.hub.relay = None
             stop_capturing()
 
     async def run_workers(self, stop: asyncio.Event) -> None:

@@ -15,6 +15,7 @@ from kizuna.activitypub.emoji import images_to_text
 from kizuna.activitypub.ids import (
     ActorUrls,
     collection_page,
+    emoji_url,
     likes_url,
     local_actor_urls,
     media_url,
@@ -32,16 +33,15 @@ from kizuna.activitypub.ids import (
     undo_id,
 )
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
-from kizuna.activitypub.reactions import Dialect, reaction_json
+from kizuna.activitypub.reactions import Dialect, EmojiTag, reaction_json
 from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject, get_id
+from kizuna.activitypub.vocab import JsonObject, get_id, isoformat_z
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
-from kizuna.services.custom_emoji import emoji_tag
 from kizuna.storage import blocks, communities, interactions, queue, reactions, repo
 from kizuna.storage import emoji as emoji_storage
 from kizuna.storage.engine import Database, Session
-from kizuna.storage.models import Account, Community, Post
+from kizuna.storage.models import Account, Community, CustomEmoji, Post
 
 COLLECTION_PAGE = 40
 OUTBOX_PAGE = 20
@@ -52,11 +52,26 @@ REACTIONS_PAGE = 100
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
+def _media_type(path: str) -> str:
+    return MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+
+
 def _image(base_url: str, path: str | None) -> Image | None:
     if not path:
         return None
-    media_type = MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
-    return Image(url=media_url(base_url, path), media_type=media_type)
+    return Image(url=media_url(base_url, path), media_type=_media_type(path))
+
+
+def emoji_tag(emoji: CustomEmoji, base_url: str) -> EmojiTag:
+    """One of ours as other servers read it (an `Emoji` tag, or /emoji/{shortcode})."""
+    path = emoji.image_path or ""
+    return EmojiTag(
+        id=emoji_url(base_url, emoji.shortcode),
+        shortcode=emoji.shortcode,
+        url=media_url(base_url, path),
+        media_type=_media_type(path),
+        updated=isoformat_z(emoji.updated_at),
+    )
 
 
 class ActorDocuments:

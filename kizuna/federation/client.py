@@ -32,7 +32,7 @@ from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject, host_of
 from kizuna.federation import bodies
 from kizuna.federation.addresses import check_literal
 from kizuna.federation.keys import PrivateKey
-from kizuna.federation.signatures import sign_cavage, sign_rfc9421
+from kizuna.federation.signatures import load_private_key_pem, sign_cavage, sign_rfc9421
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JSON_TYPES = (
@@ -58,6 +58,22 @@ class RequestSigner:
 
     key_id: str
     private_key: PrivateKey
+
+
+class InstanceKey:
+    """The instance actor's key, which signs every fetch. That actor is a database row read
+    (or made, on first start) by `Services.start()`, after construction: building has no
+    database round trip, and `kizuna migrate` builds the services before the table exists.
+    So the client is handed this slot when built, and start-up loads it; until then (and in
+    commands that never start) fetches go unsigned."""
+
+    def __init__(self) -> None:
+        self.signer: RequestSigner | None = None
+
+    def load(self, key_id: str, private_key_pem: str) -> None:
+        self.signer = RequestSigner(
+            key_id=key_id, private_key=load_private_key_pem(private_key_pem)
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,28 +122,33 @@ class FederationClient:
         user_agent: str,
         host_map: Mapping[str, tuple[str, int]],
         allow_private: bool,
+        instance_key: InstanceKey,
+        schemes: SchemeMemory,
+        gate: DomainGate,
         limits: FetchLimits | None = None,
     ) -> None:
         self.session = session
         self.user_agent = user_agent
         self.host_map = host_map
         self.allow_private = allow_private
+        self.instance_key = instance_key
+        self.schemes = schemes
+        self.gate = gate
         self.limits = limits or FetchLimits()
-        self.signer: RequestSigner | None = None  # set once the instance actor exists
-        self.schemes: SchemeMemory | None = None
-        self.gate: DomainGate | None = None  # the domain policy; None in tools and tests
+
+    @property
+    def signer(self) -> RequestSigner | None:
+        return self.instance_key.signer
 
     async def _check_policy(self, url: str, *, media: bool = False) -> None:
         await self.check_host(_host(url), media=media)
 
     async def media_allowed(self, host: str) -> bool:
         """False where the domain policy rejects that server's media (avatars, emoji…)."""
-        return self.gate is None or await self.gate.refusal(host, media=True) is None
+        return await self.gate.refusal(host, media=True) is None
 
     async def check_host(self, host: str, *, media: bool = False) -> None:
         """DomainPolicyFetchError if the domain policy forbids contacting `host`."""
-        if self.gate is None:
-            return
         reason = await self.gate.refusal(host, media=media)
         if reason is not None:
             raise DomainPolicyFetchError(f"not contacting {host}: {reason} by this server")
@@ -181,7 +202,8 @@ class FederationClient:
             target, extra = self._target(current)
             await self._check_policy(current, media=media)
             headers = {"Accept": accept, "User-Agent": self.user_agent, **extra}
-            if signed and self.signer is not None:
+            signer = self.signer
+            if signed and signer is not None:
                 # Always signed, as GoToSocial and authorized-fetch Mastodon require.
                 headers.update(
                     sign_cavage(
@@ -189,8 +211,8 @@ class FederationClient:
                         url=_without_fragment(current),
                         headers=headers,
                         body=None,
-                        key_id=self.signer.key_id,
-                        private_key=self.signer.private_key,
+                        key_id=signer.key_id,
+                        private_key=signer.private_key,
                         now=datetime.now(UTC),
                     )
                 )
@@ -221,16 +243,16 @@ class FederationClient:
         status (timeouts, refused connections, SSRF) raise FetchError subclasses.
         """
         domain = _host(url)
-        remembered = await self.schemes.scheme_for(domain) if self.schemes else None
+        remembered = await self.schemes.scheme_for(domain)
         first = remembered or "cavage"
         result = await self._post_once(url, body, signer, first)
         if result.status not in (400, 401):
-            if self.schemes and result.status < 300 and remembered != first:
+            if result.status < 300 and remembered != first:
                 await self.schemes.remember(domain, first)
             return result
         second = "rfc9421" if first == "cavage" else "cavage"
         retry = await self._post_once(url, body, signer, second)
-        if self.schemes and retry.status < 300:
+        if retry.status < 300:
             await self.schemes.remember(domain, second)
         return PostResult(
             status=retry.status,

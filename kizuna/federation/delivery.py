@@ -251,10 +251,9 @@ class DeliveryWorker:
                 await queue.defer_deliveries(
                     session, deliveries, peers[domain].next_probe_at or now
                 )
-        if self.client.schemes is not None:
-            self.client.schemes.preload(
-                {domain: peer.signature_scheme for domain, peer in peers.items()}
-            )
+        self.client.schemes.preload(
+            {domain: peer.signature_scheme for domain, peer in peers.items()}
+        )
         bodies: dict[int, bytes] = {}  # encoded once per activity, not once per inbox
         attempts = []
         for item in claimed:

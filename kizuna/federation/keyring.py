@@ -169,9 +169,6 @@ class KeyRing:
         if not task.cancelled():
             task.exception()  # retrieved here: every waiter may have gone away
 
-    def forget(self, key_id: str) -> None:
-        self._memory.pop(key_id, None)
-
 
 def _prune(times: dict[str, float], before: float) -> None:
     """Past MEMORY_SIZE entries, forget the times that no longer limit anything (made-up

@@ -57,7 +57,6 @@ class FederationPolicy:
         self._version: str | None = None
         self._checked = float("-inf")
         self._silenced: tuple[str, ...] = ()
-        self._suspended: tuple[str, ...] = ()
 
     async def fresh(self) -> FederationPolicy:
         """Reload if another process (or request) changed the policy; cheap when unchanged."""
@@ -76,9 +75,6 @@ class FederationPolicy:
         self._allowed = frozenset(a.domain for a in allowed)
         self._allowlist_mode = mode == "allowlist"
         self._silenced = tuple(sorted(d for d, r in self._rules.items() if r.severity == "silence"))
-        self._suspended = tuple(
-            sorted(d for d, r in self._rules.items() if r.severity == "suspend")
-        )
         self._version = version
         return self
 
@@ -129,12 +125,6 @@ class FederationPolicy:
             return "media rejected"
         return None
 
-    def refuses(self, host: str) -> bool:
-        return self.decide(host).refused
-
     def silenced_domains(self) -> tuple[str, ...]:
         """Domains whose accounts are limited (each also covers its subdomains), for SQL filters."""
         return self._silenced
-
-    def suspended_domains(self) -> tuple[str, ...]:
-        return self._suspended

@@ -64,7 +64,7 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
     # signature checks and no key fetches. (A forged keyId can spend another server's
     # allowance; that server then gets 429 + Retry-After and retries, nothing is lost.)
     sender = _key_host(request)
-    limited = rate_limits.check(request, "inbox", sender or "unknown", as_json=True)
+    limited = rate_limits.check(request, "inbox", sender or "unknown")
     if limited is not None:
         accounting.rejected(sender, "rate_limited")
         return limited
@@ -95,7 +95,7 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
 
 
 def rejection_reason(exc: BaseException, doc: JsonObject | None) -> str:
-    """The dashboard's reason for a refused request (kizuna.inbox.rejections.REASONS)."""
+    """The dashboard's reason for a refused request (kizuna.services.inbox_accounting.REASONS)."""
     match exc:
         case web.HTTPRequestEntityTooLarge():
             return "too_large"

@@ -58,19 +58,17 @@ class Outbox:
         config: Config,
         documents: ActorDocuments,
         clock: Callable[[], datetime],
+        *,
+        wake_delivery: Callable[[], None],
     ) -> None:
         self.config = config
         self.documents = documents
         self.clock = clock
-        self._wake: list[Callable[[], None]] = []
-
-    def on_enqueue(self, callback: Callable[[], None]) -> None:
-        """Delivery workers in this process wake on new rows instead of polling."""
-        self._wake.append(callback)
+        self._wake_delivery = wake_delivery
 
     def wake(self) -> None:
-        for callback in self._wake:
-            callback()
+        """Delivery workers in this process wake on new rows instead of polling."""
+        self._wake_delivery()
 
     def actor_id(self, account: Account) -> str:
         return local_actor_urls(self.config.base_url, account.actor_type, account.username).id

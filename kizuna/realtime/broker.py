@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from kizuna.realtime.events import LiveEvent
 
@@ -79,10 +79,11 @@ class Subscription:
 
 
 class Broker:
-    def __init__(self) -> None:
+    def __init__(self, wake: Mapping[str, Callable[[], None]] | None = None) -> None:
+        """`wake`: what to call for every event of a kind (queue wake-ups: delivery, inbox)."""
         self._index: defaultdict[Key, set[Subscription]] = defaultdict(set)
         self._subscriptions: set[Subscription] = set()
-        self._handlers: defaultdict[str, list[Callable[[LiveEvent], None]]] = defaultdict(list)
+        self._wake = dict(wake or {})
 
     @property
     def open_subscriptions(self) -> int:
@@ -94,14 +95,11 @@ class Broker:
         subscription.watch(keys)
         return subscription
 
-    def on(self, kind: str, handler: Callable[[LiveEvent], None]) -> None:
-        """Run `handler` for every event of `kind` (queue wake-ups: delivery, inbox)."""
-        self._handlers[kind].append(handler)
-
     def dispatch(self, events: Iterable[LiveEvent]) -> None:
         for event in events:
-            for handler in self._handlers.get(event.kind, ()):
-                handler(event)
+            wake = self._wake.get(event.kind)
+            if wake is not None:
+                wake()
             reached: set[Subscription] = set()
             for key in event_keys(event):
                 reached.update(self._index.get(key, ()))

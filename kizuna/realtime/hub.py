@@ -3,7 +3,8 @@ several processes share a PostgreSQL database, for theirs too (pg_bridge)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Sequence
 from typing import Protocol
 
 from kizuna.realtime.broker import Broker
@@ -12,7 +13,11 @@ from kizuna.storage.models import Follow, Notification, OutboxActivity, Post
 
 
 class Relay(Protocol):
+    """Carries hints to and from the other processes (pg_bridge) while `run` runs."""
+
     def send(self, events: list[LiveEvent]) -> None: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 def events_from(touched: Sequence[object]) -> list[LiveEvent]:
@@ -51,9 +56,10 @@ def events_from(touched: Sequence[object]) -> list[LiveEvent]:
 
 
 class LiveHub:
-    def __init__(self) -> None:
-        self.broker = Broker()
-        self.relay: Relay | None = None
+    def __init__(self, broker: Broker, relay: Relay | None) -> None:
+        """`relay`: None when no other process can share the database (SQLite)."""
+        self.broker = broker
+        self.relay = relay
 
     def capture(self, touched: Sequence[object]) -> None:
         """A Database commit listener (storage.engine.Database.on_commit)."""
@@ -65,10 +71,3 @@ class LiveHub:
         self.broker.dispatch(events)
         if self.relay is not None:
             self.relay.send(events)
-
-    def receive(self, events: list[LiveEvent]) -> None:
-        """Hints from another process: this process's streams and workers only."""
-        self.broker.dispatch(events)
-
-    def on_wake(self, kind: str, wake: Callable[[], None]) -> None:
-        self.broker.on(kind, lambda _event: wake())

@@ -15,8 +15,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from kizuna.realtime.broker import Broker
 from kizuna.realtime.events import LiveEvent, decode_batch, encode_batch
-from kizuna.realtime.hub import LiveHub
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +33,11 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 class PgBridge:
-    def __init__(self, database_url: str, hub: LiveHub) -> None:
+    def __init__(self, database_url: str, broker: Broker) -> None:
+        """`broker`: where the other processes' hints go (this process's streams and workers
+        only; the hub sends ours through `send`)."""
         self.dsn = asyncpg_dsn(database_url)
-        self.hub = hub
+        self.broker = broker
         self._backlog: asyncio.Queue[list[LiveEvent]] = asyncio.Queue()
         self._server_pid: int | None = None
         self.connected = asyncio.Event()
@@ -51,7 +53,7 @@ class PgBridge:
         if pid == self._server_pid:
             return  # our own hint, dispatched locally already
         self.received += 1
-        self.hub.receive(decode_batch(payload))
+        self.broker.dispatch(decode_batch(payload))
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
@@ -71,7 +73,7 @@ class PgBridge:
                 await conn.add_listener(CHANNEL, self._on_notify)
                 if not first:
                     # Hints sent while we were away are gone: every stream re-reads.
-                    self.hub.broker.mark_all_lost()
+                    self.broker.mark_all_lost()
                 first = False
                 self.connected.set()
                 await self._pump(conn, stop)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from kizuna.container import Services
 from kizuna.storage.models import User
 
-services_key = web.AppKey("services", Services)
+if TYPE_CHECKING:
+    # Named for the type checker only: the composition root sits above every face (it builds
+    # them), so importing it here at run time would import the faces into this module below them.
+    from kizuna.container import Services
+
+services_key: web.AppKey[Services] = web.AppKey("services")
 user_key = web.RequestKey("user", User)
 
 

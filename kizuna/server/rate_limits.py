@@ -21,7 +21,6 @@ from aiohttp import web
 
 from kizuna.config import Config
 from kizuna.server.json import json_response
-from kizuna.web.render import render
 
 MAX_KEYS = 10_000
 
@@ -180,26 +179,21 @@ def in_words(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def too_many(request: web.Request, limit: Limit, wait: float, *, as_json: bool) -> web.Response:
-    """A 429 with Retry-After."""
+def too_many(limit: Limit, wait: float) -> web.Response:
+    """A JSON 429 with Retry-After (pages use `take`: their form comes back saying why)."""
     message, seconds = _wait_message(limit, wait)
-    if as_json:
-        response = json_response({"error": message}, status=429)
-    else:
-        response = render(request, "error.html", {"message": message}, status=429)
+    response = json_response({"error": message}, status=429)
     response.headers["Retry-After"] = str(seconds)
     return response
 
 
-def check(
-    request: web.Request, name: LimitName, key: str, *, as_json: bool = False
-) -> web.Response | None:
+def check(request: web.Request, name: LimitName, key: str) -> web.Response | None:
     """None when the action may go ahead, else the 429 to answer with."""
     buckets = request.app[rate_limits_key].buckets(name)
     wait = buckets.take(key)
     if wait is None:
         return None
-    return too_many(request, buckets.limit, wait, as_json=as_json)
+    return too_many(buckets.limit, wait)
 
 
 def take(request: web.Request, name: LimitName, key: str) -> tuple[str, int] | None:

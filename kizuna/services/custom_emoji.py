@@ -36,16 +36,17 @@ from kizuna.activitypub.emoji import (
     find_shortcodes,
 )
 from kizuna.activitypub.errors import InvalidActivityError, NotAnImageError, UnsafeAddressError
-from kizuna.activitypub.ids import emoji_url, media_path, media_url
+from kizuna.activitypub.ids import media_path
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
 from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject, isoformat_z
+from kizuna.activitypub.vocab import JsonObject
+from kizuna.actors.documents import emoji_tag
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
 from kizuna.services.images import ImageRules
-from kizuna.services.media import MediaStore, media_type, over_limit
+from kizuna.services.media import MediaStore, over_limit
 from kizuna.storage import emoji as storage
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import CustomEmoji
@@ -56,7 +57,6 @@ __all__ = [
     "MAX_EMOJI_BYTES",
     "CustomEmojiService",
     "check_icon_url",
-    "emoji_tag",
     "image_src",
 ]
 
@@ -85,18 +85,6 @@ _UNSAFE_PATH_CHARS: Final = re.compile(r"[^a-z0-9.\-]")
 def image_src(emoji: CustomEmoji) -> str | None:
     """Where our pages load the image from (None: not cached)."""
     return media_path(emoji.image_path) if emoji.image_path else None
-
-
-def emoji_tag(emoji: CustomEmoji, base_url: str) -> EmojiTag:
-    """One of ours as other servers read it (an `Emoji` tag, or /emoji/{shortcode})."""
-    path = emoji.image_path or ""
-    return EmojiTag(
-        id=emoji_url(base_url, emoji.shortcode),
-        shortcode=emoji.shortcode,
-        url=media_url(base_url, path),
-        media_type=media_type(path),
-        updated=isoformat_z(emoji.updated_at),
-    )
 
 
 def check_icon_url(url: str, *, allow_private: bool) -> str:

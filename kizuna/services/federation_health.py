@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.policy import FederationPolicy
-from kizuna.inbox.rejections import InboxAccounting
+from kizuna.services.inbox_accounting import InboxAccounting
 from kizuna.storage import audit, health
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account

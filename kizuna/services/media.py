@@ -23,7 +23,6 @@ IMAGE_KINDS = frozenset({"png", "jpg", "gif", "webp"})
 # pixels, i.e. 1500×500); ours are shrunk to fit, never cropped.
 AVATAR = ImageRules(max_side=400)
 HEADER = ImageRules(max_side=1500, max_area=750_000)
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _KIND_NAMES = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WebP"}
 
 
@@ -67,11 +66,6 @@ def image_extension(
         listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
         raise ValidationError(f"the image must be {listed}", field=field)
     return ext
-
-
-def media_type(path: str) -> str:
-    """The Content-Type for a stored file, from its extension."""
-    return MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 class MediaStore:

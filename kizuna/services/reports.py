@@ -304,7 +304,3 @@ class ReportService:
             report.resolved_by_id = None
             report.updated_at = self.clock()
             await self._log(session, moderator, "reopen", report)
-
-    async def open_count(self) -> int:
-        async with self.db.begin() as session:
-            return await reports.count_open(session)

@@ -85,15 +85,6 @@ async def add_reaction(session: AsyncSession, reaction: Reaction) -> bool:
     return True
 
 
-async def get_reaction(
-    session: AsyncSession, account_id: int, post_id: int, emoji: str = ""
-) -> Reaction | None:
-    stmt = select(Reaction).where(
-        Reaction.account_id == account_id, Reaction.post_id == post_id, Reaction.emoji == emoji
-    )
-    return (await session.scalars(stmt)).first()
-
-
 async def get_reaction_by_uri(session: AsyncSession, uri: str) -> Reaction | None:
     return (await session.scalars(select(Reaction).where(Reaction.uri == uri))).first()
 

@@ -292,11 +292,6 @@ async def sent_activity(session: AsyncSession, activity_id: str) -> OutboxActivi
     return (await session.scalars(stmt)).first()
 
 
-async def pending_count(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Delivery).where(Delivery.state == "pending")
-    return int(await session.scalar(stmt) or 0)
-
-
 async def claim_inbox(
     session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[InboxActivity]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -47,11 +47,6 @@ async def list_reports(
     if max_id is not None:
         stmt = stmt.where(Report.id < max_id)
     return list((await session.scalars(stmt)).all())
-
-
-async def count_open(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Report).where(Report.state == "open")
-    return int(await session.scalar(stmt) or 0)
 
 
 async def reports_about(

@@ -152,8 +152,6 @@ def _postgres_only(instance: Instance) -> None:
 
 async def _bridge_up(instance: Instance) -> PgBridge:
     relay = instance.services.hub.relay
-    await until(lambda: instance.services.hub.relay is not None, "the bridge started")
-    relay = instance.services.hub.relay
     assert isinstance(relay, PgBridge)
     await asyncio.wait_for(relay.connected.wait(), 10)
     return relay

@@ -71,9 +71,8 @@ def test_replacing_keys_and_closing_leave_no_index_behind() -> None:
 
 
 def test_queue_kinds_reach_their_handlers() -> None:
-    broker = Broker()
     woken: list[str] = []
-    broker.on("delivery", lambda e: woken.append(e.kind))
+    broker = Broker(wake={"delivery": lambda: woken.append("delivery")})
     broker.dispatch([LiveEvent(kind="delivery"), LiveEvent(kind="inbox")])
     assert woken == ["delivery"]
 

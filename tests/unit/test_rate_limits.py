@@ -8,8 +8,8 @@ import pytest
 
 from kizuna.config import load_config
 from kizuna.errors import ConfigError
-from kizuna.inbox.rejections import bucket_of
 from kizuna.server.rate_limits import Limit, TokenBuckets
+from kizuna.services.inbox_accounting import bucket_of
 
 
 class Clock:

@@ -68,10 +68,6 @@ class InboxAccounting:
         if domain in self._received or len(self._received) < MAX_KEYS:
             self._received[domain] = self.clock()
 
-    @property
-    def unflushed(self) -> int:
-        return sum(self._rejected.values()) + len(self._received)
-
     async def flush(self) -> None:
         """Write what was counted since the last flush (one transaction)."""
         async with self._lock:
