@@ -13,10 +13,47 @@ from kizuna.outbox.outbox import Outbox
 from kizuna.services.posts import can_see, visible_target
 from kizuna.services.reactions import ReactionService
 from kizuna.storage import blocks, interactions, repo
-from kizuna.storage.engine import Database
+from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Notification, Post
+
+
+async def add_boost(
+    session: Session,
+    booster: Account,
+    original: Post,
+    *,
+    id: int,
+    uri: str,
+    url: str | None,
+    created_at: datetime,
+    now: datetime,
+) -> Post:
+    """The boost row and the notification it leaves (for the original's author, when
+    ours): one of our accounts' boosts and one another server announces alike."""
+    boost = Post(
+        id=id,
+        uri=uri,
+        url=url,
+        account_id=booster.id,
+        local=booster.is_local,
+        visibility="public",
+        reblog_of_id=original.id,
+        created_at=created_at,
+    )
+    session.add(boost)
+    await session.flush()
+    if original.account.is_local:
+        await interactions.notify(
+            session,
+            account_id=original.account_id,
+            kind="boost",
+            from_account_id=booster.id,
+            post_id=original.id,
+            now=now,
+        )
+    return boost
 
 
 class InteractionService:
@@ -50,28 +87,17 @@ class InteractionService:
                 return
             boost_id = new_id()
             base = self.config.base_url
-            boost = Post(
+            boost = await add_boost(
+                session,
+                account,
+                original,
                 id=boost_id,
                 uri=status_url(base, account.username, boost_id),
                 url=f"{base}/@{account.username}/{boost_id}",
-                account_id=account.id,
-                local=True,
-                visibility="public",
-                reblog_of_id=original.id,
                 created_at=self.clock(),
+                now=self.clock(),
             )
-            session.add(boost)
-            await session.flush()
             await self.outbox.send_announce(session, boost, account, original)
-            if original.account.is_local:
-                await interactions.notify(
-                    session,
-                    account_id=original.account_id,
-                    kind="boost",
-                    from_account_id=account.id,
-                    post_id=original.id,
-                    now=self.clock(),
-                )
         self.outbox.wake()
 
     async def unboost(self, account: Account, post_id: int) -> None:
