@@ -344,7 +344,7 @@ class ActorDocuments:
         self, username: str, reaction_id: int, *, undo: bool = False
     ) -> JsonObject:
         """One of our reactions (or its Undo) exactly as we sent it, so that a group's relay
-        of it can be checked at its origin (kizuna/inbox/relayed.py). Served as the reacted
+        of it can be checked at its origin (kizuna/inbox/community.py). Served as the reacted
         post is: 404 unless it is public or unlisted (and held). A reaction taken back is
         404, as Mastodon answers for anything deleted: a relayed copy arriving late must not
         bring it back; its Undo stays served instead. Misskey serves /likes/ID the same way
