@@ -15,7 +15,7 @@ async def handle_update(ctx: Context, update: Update) -> None:
     match update.object:
         case RemoteActor() as remote:
             await notes.refresh_actor(actor, remote)
-            await follow_remote_suspension(session, actor, remote.raw, ctx.now())
+            await follow_remote_suspension(session, actor, remote.suspended, ctx.now())
         case RemoteNote() as note:
             post = await repo.get_post_by_uri(session, note.id)
             if post is None or post.account_id != actor.id:
