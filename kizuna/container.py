@@ -208,7 +208,13 @@ def _inbound(config: Config, db: Database, net: _Transport, core: _Domain) -> _I
         discovery=DiscoveryService(db, config, core.settings),
         inbox=InboxService(db, config, net.keyring, net.policy),
         processor=InboxProcessor(
-            db, config, core.outbox, notes, core.custom_emoji.remote, policy=net.policy
+            db,
+            config,
+            core.outbox,
+            notes,
+            core.custom_emoji.remote,
+            core.surface,
+            policy=net.policy,
         ),
     )
 

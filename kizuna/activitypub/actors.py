@@ -131,6 +131,7 @@ class RemoteActor:
     icon_url: str | None
     image_url: str | None
     fields: tuple[ProfileField, ...]
+    suspended: bool = False  # Mastodon's `suspended: true`: its server suspended it
     raw: JsonObject = field(repr=False, compare=False)
 
 
@@ -241,6 +242,7 @@ def parse_actor(doc: object) -> RemoteActor:
             ProfileField(name=name, value_html=sanitize(value, "profile field value"))
             for name, value in fields
         ),
+        suspended=doc.get("suspended") is True,
         raw=doc,
     )
 

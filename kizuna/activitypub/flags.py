@@ -10,7 +10,7 @@ list, `content` is plain text and cut at COMMENT_SIZE_LIMIT (5,000).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from kizuna.activitypub.context import AS_CONTEXT
@@ -29,7 +29,6 @@ class Flag:
     actor: str
     objects: tuple[str, ...]  # uris of accounts and posts, in the order sent
     content: str
-    raw: JsonObject = field(repr=False, compare=False)
 
 
 def flag_json(*, id: str, actor: str, content: str, objects: Sequence[str]) -> JsonObject:
@@ -61,4 +60,4 @@ def parse_flag(doc: JsonObject) -> Flag:
         raise InvalidActivityError("the Flag names nothing (object)")
     content = doc.get("content")
     text = content if isinstance(content, str) else ""
-    return Flag(id=ident, actor=actor, objects=objects, content=text[:MAX_FLAG_COMMENT], raw=doc)
+    return Flag(id=ident, actor=actor, objects=objects, content=text[:MAX_FLAG_COMMENT])

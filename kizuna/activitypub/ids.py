@@ -181,7 +181,7 @@ def block_id(actor_id: str, n: int) -> str:
 
 def reaction_url(actor_id: str, reaction_id: int) -> str:
     """A local account's reaction (a like or emoji) as an activity others can fetch: a group
-    relaying it is believed only as its origin serves it (kizuna/inbox/relayed.py). Its
+    relaying it is believed only as its origin serves it (kizuna/inbox/community.py). Its
     Undo is `undo_id` of it. Older reactions keep their unfetchable `#likes/N` or
     `#reactions/N` fragment ids (their Undo matches the stored id)."""
     return f"{actor_id}/reactions/{reaction_id}"

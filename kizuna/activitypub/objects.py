@@ -1,8 +1,10 @@
 """Parsers for what we receive: activities (`parse_activity`) and posts (`parse_note`).
 
-Pure: standard library and `html.sanitize` (bleach) only; documents are never mutated and
-are kept whole in `raw`. Each parser raises `InvalidActivityError` with a message naming
-the field; an activity type we do not act on is `Unknown(raw)`, not an error.
+Pure: standard library and `html.sanitize` (bleach) only; documents are never mutated.
+Every field a handler acts on is a typed attribute, embedded activities and posts included
+(parsed by the same parsers); an activity's document is kept (`as_received`) only where it
+is passed on unchanged. Each parser raises `InvalidActivityError` with a message naming the
+field; an activity type we do not act on is `Unknown`, not an error.
 
 Lenient where servers differ (checked against their serializers): references may be a
 string, an object with `id` or a list (GoToSocial writes one-element lists as a bare value:
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
+from kizuna.activitypub.actors import RemoteActor, parse_actor
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.html import sanitize
 from kizuna.activitypub.text import normalize_hashtag
@@ -43,10 +46,13 @@ __all__ = [
     "MAX_TAGS",
     "MAX_URL_CHARS",
     "NOTE_TYPES",
+    "PARSERS",
     "Activity",
     "Announce",
     "Attachment",
     "Block",
+    "CollectionChange",
+    "Create",
     "CustomEmoji",
     "Delete",
     "EmojiReact",
@@ -54,24 +60,28 @@ __all__ = [
     "Like",
     "Mention",
     "Move",
-    "ObjectActivity",
     "RemoteNote",
     "Response",
     "Undo",
+    "Undone",
     "Unknown",
+    "Update",
     "activity_type",
     "note_visibility",
     "parse_activity",
     "parse_announce",
     "parse_block",
+    "parse_collection_change",
+    "parse_create",
     "parse_delete",
     "parse_follow",
     "parse_like",
     "parse_move",
     "parse_note",
-    "parse_object_activity",
     "parse_response",
     "parse_undo",
+    "parse_unknown",
+    "parse_update",
 ]
 
 MAX_URL_CHARS: Final = 2048
@@ -88,6 +98,10 @@ _HTML: Final = "text/html"
 
 
 # --- activities ------------------------------------------------------------------------------
+#
+# `as_received` is the activity exactly as it arrived, kept only on the kinds we pass on
+# unchanged: a Follow embedded in our Accept/Reject, and what one of our communities relays
+# to its members (Create, Update, Delete, likes and their Undo). Nothing reads fields from it.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +109,7 @@ class Follow:
     id: str
     actor: str
     object: str
-    raw: JsonObject = field(repr=False, compare=False)
+    as_received: JsonObject = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,20 +124,27 @@ class Response:
     follow_id: str | None
     follow_actor: str | None
     follow_object: str | None
-    raw: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Undone:
+    """What an Undo names, as references (each None when not sent; a bare id gives only
+    `id`). Lenient: whether the undone activity is the sender's is for the handler to check
+    against what it stored."""
+
+    type: str | None = None
+    id: str | None = None
+    actor: str | None = None
+    object: str | None = None
+    target: str | None = None  # a community ban's community (Lemmy's Block)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Undo:
-    """`object` is the embedded activity (None when only its id was sent). Whether the
-    undone activity belongs to `actor` is for the handler to check against what it stored."""
-
     id: str
     actor: str
-    object_type: str | None
-    object_id: str | None
-    object: JsonObject | None
-    raw: JsonObject = field(repr=False, compare=False)
+    undone: Undone
+    as_received: JsonObject = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,29 +152,11 @@ class Delete:
     id: str
     actor: str
     object_id: str  # from a bare id, a Tombstone, or the actor itself
-    raw: JsonObject = field(repr=False, compare=False)
+    as_received: JsonObject = field(repr=False, compare=False)
 
     @property
     def is_actor_deletion(self) -> bool:
         return self.object_id == self.actor
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Announce:
-    id: str
-    actor: str
-    object_id: str
-    published: str | None
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    raw: JsonObject = field(repr=False, compare=False)
-
-    @property
-    def embedded_object(self) -> JsonObject | None:
-        """The announced object when embedded, e.g. a group's Create(Page) (FEP-1b12).
-        Never trusted as is: its origin must be checked or it must be refetched."""
-        obj = self.raw.get("object")
-        return obj if isinstance(obj, dict) else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +169,7 @@ class Like:
     object_id: str
     content: str | None
     emojis: tuple[CustomEmoji, ...] = ()
-    raw: JsonObject = field(repr=False, compare=False)
+    as_received: JsonObject = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,15 +181,19 @@ class EmojiReact:
     object_id: str
     content: str | None
     emojis: tuple[CustomEmoji, ...] = ()
-    raw: JsonObject = field(repr=False, compare=False)
+    as_received: JsonObject = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
+    """An account's block, or with a `target` a community's ban (Lemmy: the moderator
+    blocks the member from the community, `summary` the reason)."""
+
     id: str
     actor: str
     object: str
-    raw: JsonObject = field(repr=False, compare=False)
+    target: str | None = None
+    summary: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,30 +202,66 @@ class Move:
     actor: str
     object: str  # the old account (normally == actor)
     target: str  # the new account; its alsoKnownAs must name the old one
-    raw: JsonObject = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ObjectActivity:
-    """Create or Update: `object` embedded (to be checked or refetched) or only `object_id`."""
+class CollectionChange:
+    """Add or Remove of `object` in the `target` collection (Lemmy: a pin in the featured
+    collection, or a moderator in the moderators collection)."""
 
     id: str
     actor: str
-    kind: Literal["Create", "Update"]
-    object: JsonObject | None = field(repr=False)
-    object_id: str
-    raw: JsonObject = field(repr=False, compare=False)
+    kind: Literal["Add", "Remove"]
+    object: str
+    target: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unknown:
-    """Any other type: acknowledged (202) and dropped, never an error."""
+    """A type we do not act on: acknowledged (202) and dropped, never an error. Its
+    references are read leniently, for telling who relayed what."""
 
-    raw: JsonObject = field(repr=False, compare=False)
+    type: str | None
+    id: str | None = None
+    actor: str | None = None
 
-    @property
-    def type(self) -> str | None:
-        return activity_type(self.raw)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Create:
+    """`note` is the embedded post (to be checked or refetched), None for a bare id."""
+
+    id: str
+    actor: str
+    object_id: str
+    note: RemoteNote | None
+    as_received: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Update:
+    """`object`: the embedded post, the sender's own actor document (a profile change),
+    `Unknown` for anything else embedded, None for a bare id."""
+
+    id: str
+    actor: str
+    object_id: str
+    object: RemoteNote | RemoteActor | Unknown | None
+    as_received: JsonObject = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announce:
+    """A boost, or a community relaying what happened in it (FEP-1b12). `embedded` is the
+    announced activity or post when embedded, parsed like a received one; never trusted as
+    is: its origin must be checked or it must be refetched."""
+
+    id: str
+    actor: str
+    object_id: str
+    published: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    embedded: Activity | RemoteNote | None = None
 
 
 Activity: TypeAlias = (
@@ -231,7 +274,9 @@ Activity: TypeAlias = (
     | EmojiReact
     | Block
     | Move
-    | ObjectActivity
+    | CollectionChange
+    | Create
+    | Update
     | Unknown
 )
 
@@ -251,38 +296,23 @@ def parse_activity(doc: object) -> Activity:
     kind = activity_type(doc)
     if kind is None:
         raise InvalidActivityError("activity has no type")
-    match kind:
-        case "Follow":
-            return parse_follow(doc)
-        case "Accept" | "Reject":
-            embedded = doc.get("object")
-            if isinstance(embedded, dict) and activity_type(embedded) != "Follow":
-                return Unknown(raw=doc)  # Accept(QuoteRequest), Accept(Invite), …
-            return parse_response(doc)
-        case "Undo":
-            return parse_undo(doc)
-        case "Delete":
-            return parse_delete(doc)
-        case "Announce":
-            return parse_announce(doc)
-        case "Like" | "EmojiReact":
-            return parse_like(doc)
-        case "Block":
-            return parse_block(doc)
-        case "Move":
-            return parse_move(doc)
-        case "Create" | "Update":
-            return parse_object_activity(doc)
-        case _:
-            return Unknown(raw=doc)
+    parse = PARSERS.get(kind)
+    return parse(doc) if parse is not None else parse_unknown(doc)
+
+
+def parse_unknown(doc: JsonObject) -> Unknown:
+    return Unknown(
+        type=activity_type(doc), id=get_id(doc.get("id")), actor=get_id(doc.get("actor"))
+    )
 
 
 def parse_follow(doc: JsonObject) -> Follow:
     ident, actor = _id_and_actor(doc)
-    return Follow(id=ident, actor=actor, object=_url(doc.get("object"), "object"), raw=doc)
+    return Follow(id=ident, actor=actor, object=_url(doc.get("object"), "object"), as_received=doc)
 
 
-def parse_response(doc: JsonObject) -> Response:
+def parse_response(doc: JsonObject) -> Response | Unknown:
+    """Accept/Reject of a Follow; of anything else (QuoteRequest, Invite, …) `Unknown`."""
     ident, actor = _id_and_actor(doc)
     kind = activity_type(doc)
     if kind not in ("Accept", "Reject"):
@@ -290,7 +320,7 @@ def parse_response(doc: JsonObject) -> Response:
     obj = doc.get("object")
     if isinstance(obj, dict):
         if activity_type(obj) != "Follow":
-            raise InvalidActivityError(f"{kind} object is not a Follow")
+            return parse_unknown(doc)
         follow_id = _optional_url(obj.get("id"), "object.id")
         follow_actor = _optional_url(obj.get("actor"), "object.actor")
         follow_object = _optional_url(obj.get("object"), "object.object")
@@ -303,7 +333,6 @@ def parse_response(doc: JsonObject) -> Response:
         follow_id=follow_id,
         follow_actor=follow_actor,
         follow_object=follow_object,
-        raw=doc,
     )
 
 
@@ -311,36 +340,40 @@ def parse_undo(doc: JsonObject) -> Undo:
     ident, actor = _id_and_actor(doc)
     obj = doc.get("object")
     if isinstance(obj, dict):
-        embedded: JsonObject | None = obj
-        object_id = _optional_url(obj.get("id"), "object.id")
+        undone = Undone(
+            type=activity_type(obj),
+            id=_optional_url(obj.get("id"), "object.id"),
+            actor=get_id(obj.get("actor")),
+            object=get_id(obj.get("object")),
+            target=get_id(obj.get("target")),
+        )
     else:
-        embedded, object_id = None, _url(obj, "object")
-    return Undo(
-        id=ident,
-        actor=actor,
-        object_type=activity_type(obj) if isinstance(obj, dict) else None,
-        object_id=object_id,
-        object=embedded,
-        raw=doc,
-    )
+        undone = Undone(id=_url(obj, "object"))
+    return Undo(id=ident, actor=actor, undone=undone, as_received=doc)
 
 
 def parse_delete(doc: JsonObject) -> Delete:
     ident, actor = _id_and_actor(doc)
-    return Delete(id=ident, actor=actor, object_id=_url(doc.get("object"), "object"), raw=doc)
+    return Delete(
+        id=ident, actor=actor, object_id=_url(doc.get("object"), "object"), as_received=doc
+    )
 
 
 def parse_announce(doc: JsonObject) -> Announce:
     ident, actor = _id_and_actor(doc)
     published = doc.get("published")
+    obj = doc.get("object")
+    embedded: Activity | RemoteNote | None = None
+    if isinstance(obj, dict):
+        embedded = parse_note(obj) if activity_type(obj) in NOTE_TYPES else parse_activity(obj)
     return Announce(
         id=ident,
         actor=actor,
-        object_id=_url(doc.get("object"), "object"),
+        object_id=_url(obj, "object"),
         published=published if isinstance(published, str) else None,
         to=_audience(doc.get("to")),
         cc=_audience(doc.get("cc")),
-        raw=doc,
+        embedded=embedded,
     )
 
 
@@ -358,13 +391,20 @@ def parse_like(doc: JsonObject) -> Like | EmojiReact:
         object_id=_url(doc.get("object"), "object"),
         content=content,
         emojis=_emojis(_tags(doc)),
-        raw=doc,
+        as_received=doc,
     )
 
 
 def parse_block(doc: JsonObject) -> Block:
     ident, actor = _id_and_actor(doc)
-    return Block(id=ident, actor=actor, object=_url(doc.get("object"), "object"), raw=doc)
+    summary = doc.get("summary")
+    return Block(
+        id=ident,
+        actor=actor,
+        object=_url(doc.get("object"), "object"),
+        target=get_id(doc.get("target")),
+        summary=summary if isinstance(summary, str) else "",
+    )
 
 
 def parse_move(doc: JsonObject) -> Move:
@@ -374,24 +414,70 @@ def parse_move(doc: JsonObject) -> Move:
         actor=actor,
         object=_url(doc.get("object"), "object"),
         target=_url(doc.get("target"), "target"),
-        raw=doc,
     )
 
 
-def parse_object_activity(doc: JsonObject) -> ObjectActivity:
+def parse_collection_change(doc: JsonObject) -> CollectionChange:
     ident, actor = _id_and_actor(doc)
     kind = activity_type(doc)
-    if kind not in ("Create", "Update"):
-        raise InvalidActivityError(f"not a Create or Update: {kind!r}")
-    obj = doc.get("object")
-    return ObjectActivity(
+    if kind not in ("Add", "Remove"):
+        raise InvalidActivityError(f"not an Add or Remove: {kind!r}")
+    return CollectionChange(
         id=ident,
         actor=actor,
-        kind="Create" if kind == "Create" else "Update",
-        object=obj if isinstance(obj, dict) else None,
-        object_id=_url(obj, "object"),
-        raw=doc,
+        kind="Add" if kind == "Add" else "Remove",
+        object=_url(doc.get("object"), "object"),
+        target=get_id(doc.get("target")),
     )
+
+
+def parse_create(doc: JsonObject) -> Create:
+    """Raises InvalidActivityError when the embedded object is not a post we keep."""
+    ident, actor = _id_and_actor(doc)
+    obj = doc.get("object")
+    return Create(
+        id=ident,
+        actor=actor,
+        object_id=_url(obj, "object"),
+        note=parse_note(obj) if isinstance(obj, dict) else None,
+        as_received=doc,
+    )
+
+
+def parse_update(doc: JsonObject) -> Update:
+    """The embedded object is the sender's actor when its id is the sender's (checked
+    first, as Mastodon's Update handler does), else a post, else `Unknown` (ignored)."""
+    ident, actor = _id_and_actor(doc)
+    obj = doc.get("object")
+    embedded: RemoteNote | RemoteActor | Unknown | None = None
+    if isinstance(obj, dict):
+        if obj.get("id") == actor:
+            embedded = parse_actor(obj)
+        elif activity_type(obj) in NOTE_TYPES:
+            embedded = parse_note(obj)
+        else:
+            embedded = parse_unknown(obj)
+    return Update(
+        id=ident, actor=actor, object_id=_url(obj, "object"), object=embedded, as_received=doc
+    )
+
+
+PARSERS: Final[dict[str, Callable[[JsonObject], Activity]]] = {
+    "Follow": parse_follow,
+    "Accept": parse_response,
+    "Reject": parse_response,
+    "Undo": parse_undo,
+    "Delete": parse_delete,
+    "Announce": parse_announce,
+    "Like": parse_like,
+    "EmojiReact": parse_like,
+    "Block": parse_block,
+    "Move": parse_move,
+    "Add": parse_collection_change,
+    "Remove": parse_collection_change,
+    "Create": parse_create,
+    "Update": parse_update,
+}
 
 
 # --- notes -----------------------------------------------------------------------------------
@@ -405,6 +491,7 @@ class Mention(NamedTuple):
 class CustomEmoji(NamedTuple):
     shortcode: str  # without colons: "blobcat"
     icon_url: str
+    id: str | None = None  # the Emoji object's id: its cache key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -441,7 +528,13 @@ class RemoteNote:
     poll_options: tuple[str, ...]  # Question only
     poll_multiple: bool  # anyOf rather than oneOf
     poll_end: str | None
-    raw: JsonObject = field(repr=False, compare=False)
+
+    def seen_by(self, followers_url: str | None) -> RemoteNote:
+        """This note with its visibility read knowing the author's followers collection
+        (what `parse_note(doc, followers_url=…)` gives)."""
+        return replace(
+            self, visibility=note_visibility(self.to, self.cc, followers_url=followers_url)
+        )
 
 
 def note_visibility(
@@ -502,7 +595,6 @@ def parse_note(doc: object, *, followers_url: str | None = None) -> RemoteNote:
         poll_end=(_str_or_none(doc.get("endTime")) or _str_or_none(doc.get("closed")))
         if kind == "Question"
         else None,
-        raw=doc,
     )
 
 
@@ -612,7 +704,8 @@ def _emojis(tags: list[Any]) -> tuple[CustomEmoji, ...]:
         icon = next((i for i in as_list(tag.get("icon")) if isinstance(i, dict)), None)
         icon_url = _link_href(icon.get("url")) if icon is not None else None
         if icon_url is not None:
-            found.setdefault(shortcode, CustomEmoji(shortcode=shortcode, icon_url=icon_url))
+            ident = _str_or_none(tag.get("id"))
+            found.setdefault(shortcode, CustomEmoji(shortcode, icon_url, ident))
     return tuple(found.values())
 
 

@@ -49,6 +49,11 @@ class Visibility(StrEnum):
     DIRECT = "direct"  # mentioned accounts only
 
 
+# Shown to anyone who has the link (outbox, boosts, community pages); unlisted only stays
+# off the public timelines.
+PUBLIC_VISIBILITIES: Final = (Visibility.PUBLIC, Visibility.UNLISTED)
+
+
 # ActivityStreams 2.0 activity types, plus the extensions peers send (Pleroma/Akkoma
 # EmojiReact, Misskey/FEP ChatMessage-free). Anything else is refused, never processed.
 ACTIVITY_TYPES: Final = frozenset(

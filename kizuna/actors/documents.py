@@ -35,7 +35,7 @@ from kizuna.activitypub.ids import (
 from kizuna.activitypub.notes import HashtagTag, MentionTag, NoteView, create_json, note_json
 from kizuna.activitypub.reactions import Dialect, EmojiTag, reaction_json
 from kizuna.activitypub.text import extract_shortcodes
-from kizuna.activitypub.vocab import JsonObject, get_id, isoformat_z
+from kizuna.activitypub.vocab import PUBLIC_VISIBILITIES, JsonObject, get_id, isoformat_z
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.storage import blocks, communities, interactions, queue, reactions, repo
@@ -47,7 +47,6 @@ COLLECTION_PAGE = 40
 OUTBOX_PAGE = 20
 # Only these reach the outbox and /statuses/ unauthenticated; private and direct posts are
 # served to signed requests from their audience once signatures are in place.
-PUBLIC_VISIBILITIES = ("public", "unlisted")
 REACTIONS_PAGE = 100
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
@@ -372,7 +371,7 @@ class ActorDocuments:
         self, username: str, reaction_id: int, *, undo: bool = False
     ) -> JsonObject:
         """One of our reactions (or its Undo) exactly as we sent it, so that a group's relay
-        of it can be checked at its origin (kizuna/inbox/relayed.py). Served as the reacted
+        of it can be checked at its origin (kizuna/inbox/community.py). Served as the reacted
         post is: 404 unless it is public or unlisted (and held). A reaction taken back is
         404, as Mastodon answers for anything deleted: a relayed copy arriving late must not
         bring it back; its Undo stays served instead. Misskey serves /likes/ID the same way

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from kizuna.activitypub.actors import parse_actor
+from kizuna.activitypub.actors import RemoteActor
 from kizuna.activitypub.emoji import emojify_html, find_shortcodes
 from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.html_rewrite import Rewriter, start_tag
 from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.objects import RemoteNote, parse_note
-from kizuna.activitypub.vocab import JsonObject, host_of
+from kizuna.activitypub.vocab import host_of
 from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
 from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
 from kizuna.services.custom_emoji import CustomEmojiService, image_src
+from kizuna.services.posts import revise
 from kizuna.storage import repo
 from kizuna.storage.engine import Session
 from kizuna.storage.models import Account, Post, PostMention, PostTag
@@ -88,19 +89,6 @@ def poll_html(note: RemoteNote) -> str:
     return f'<ul class="poll">{items}</ul>'
 
 
-def _emoji_ids(doc: JsonObject) -> dict[str, str]:
-    """Shortcode → the Emoji object's id, from a note's tags (parse_note keeps only the
-    shortcode and icon)."""
-    tags = doc.get("tag")
-    found: dict[str, str] = {}
-    for tag in tags if isinstance(tags, list) else [tags]:
-        if isinstance(tag, dict) and tag.get("type") == "Emoji":
-            name, ident = tag.get("name"), tag.get("id")
-            if isinstance(name, str) and isinstance(ident, str):
-                found.setdefault(name.strip(":"), ident)
-    return found
-
-
 class NoteStore:
     def __init__(
         self,
@@ -120,9 +108,8 @@ class NoteStore:
         account = await repo.get_account_by_uri(session, uri)
         return account if account is not None else await self.remote_accounts.resolve_url(uri)
 
-    async def refresh_actor(self, session: Session, actor: Account, doc: JsonObject) -> None:
+    async def refresh_actor(self, actor: Account, remote: RemoteActor) -> None:
         """Update(Person): apply the embedded document when it is the sender's own."""
-        remote = parse_actor(doc)
         if remote.id != actor.uri or host_of(remote.id) != host_of(actor.uri):
             raise IdentityMismatchError(f"{actor.uri} cannot update {remote.id}")
         check_lengths(remote)
@@ -140,10 +127,10 @@ class NoteStore:
         return note, await self.author(session, note.attributed_to)
 
     async def trusted(
-        self, session: Session, sender: Account, doc: JsonObject | None, object_id: str
+        self, session: Session, sender: Account, embedded: RemoteNote | None, object_id: str
     ) -> tuple[RemoteNote, Account]:
-        if doc is not None:
-            note = parse_note(doc, followers_url=sender.followers_url)
+        if embedded is not None:
+            note = embedded.seen_by(sender.followers_url)
             if host_of(note.id) == host_of(sender.uri) and note.attributed_to == sender.uri:
                 return note, sender
         return await self.fetch(session, object_id)  # relayed or bare: ask its origin
@@ -180,12 +167,11 @@ class NoteStore:
         if not note.emojis:
             return content
         named = {content[s + 1 : e - 1] for s, e in find_shortcodes(content)}
-        ids = _emoji_ids(note.raw)
         sources: dict[str, str] = {}
         for tag in [e for e in note.emojis if e.shortcode in named][:MAX_EMOJI_PER_NOTE]:
             try:
                 emoji = await self.emoji.remote(
-                    session, tag.shortcode, author.domain, tag.icon_url, ids.get(tag.shortcode)
+                    session, tag.shortcode, author.domain, tag.icon_url, tag.id
                 )
             except (ApError, KizunaError) as exc:
                 logger.info("emoji :%s: of %s not kept: %s", tag.shortcode, note.id, exc)
@@ -202,6 +188,18 @@ class NoteStore:
         mentions and hashtags, its custom emoji from our cache, its poll options."""
         content = localise_links(note.content_html, mentioned, note.hashtags)
         return await self.draw_emoji(session, note, author, content) + poll_html(note)
+
+    async def revise(self, session: Session, post: Post, note: RemoteNote, author: Account) -> None:
+        """A remote post's new words, as its origin's Update (direct or relayed) gives them."""
+        mentioned = await repo.get_accounts_by_uris(session, [h for h, _ in note.mentions])
+        await revise(
+            session,
+            post,
+            content_html=await self.content(session, note, author, mentioned),
+            summary=note.summary or "",
+            sensitive=note.sensitive,
+            updated_at=parse_time(note.updated, self.clock()),
+        )
 
     async def _insert(
         self, session: Session, note: RemoteNote, author: Account, parent: Post | None

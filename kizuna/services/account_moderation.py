@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from kizuna.activitypub.activities import delete_actor_json, follow_json
 from kizuna.activitypub.ids import delete_id, follow_id
-from kizuna.activitypub.vocab import JsonObject
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.config import Config
@@ -65,15 +64,14 @@ def _require_admin(user: User) -> None:
 
 
 async def follow_remote_suspension(
-    session: Session, account: Account, doc: JsonObject, now: datetime
+    session: Session, account: Account, suspended: bool, now: datetime
 ) -> None:
     """A remote actor document says `suspended: true` (its server suspended it): hide it here
     too; a later document without the flag lifts only a suspension that came this way, never
     one of our moderators' (Mastodon keeps `suspension_origin` for the same reason)."""
     if account.is_local:
         return
-    flagged = doc.get("suspended") is True
-    if flagged and account.suspended_at is None:
+    if suspended and account.suspended_at is None:
         account.suspended_at = now
         await audit.record(
             session,
@@ -85,7 +83,7 @@ async def follow_remote_suspension(
             reason=f"suspended by {account.domain}",
             data={"acct": account.acct, "origin": "remote"},
         )
-    elif not flagged and account.suspended_at is not None:
+    elif not suspended and account.suspended_at is not None:
         last = await store.last_suspension_entry(session, _audit_target(account))
         if last is None or (last.data or {}).get("origin") != "remote":
             return

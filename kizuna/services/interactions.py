@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kizuna.activitypub.ids import status_page_url, status_url
+from kizuna.activitypub.vocab import PUBLIC_VISIBILITIES, Visibility
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import ValidationError
@@ -14,10 +15,40 @@ from kizuna.services.posts import can_see, visible_target
 from kizuna.services.reactions import ReactionService
 from kizuna.services.surface import Surface
 from kizuna.storage import blocks, interactions, repo
-from kizuna.storage.engine import Database
+from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Notification, Post
+
+
+async def add_boost(
+    session: Session,
+    surface: Surface,
+    booster: Account,
+    original: Post,
+    *,
+    id: int,
+    uri: str,
+    url: str | None,
+    created_at: datetime,
+    now: datetime,
+) -> Post:
+    """The boost row and the notification it leaves (for the original's author, when
+    ours): one of our accounts' boosts and one another server announces alike."""
+    boost = Post(
+        id=id,
+        uri=uri,
+        url=url,
+        account_id=booster.id,
+        local=booster.is_local,
+        visibility=Visibility.PUBLIC,
+        reblog_of_id=original.id,
+        created_at=created_at,
+    )
+    session.add(boost)
+    await session.flush()
+    await surface.boosted(session, boost, original, now=now)
+    return boost
 
 
 class InteractionService:
@@ -47,26 +78,24 @@ class InteractionService:
     async def boost(self, account: Account, post_id: int) -> None:
         async with self.db.begin() as session:
             original = await visible_target(session, post_id, account)
-            if original.visibility not in ("public", "unlisted"):
+            if original.visibility not in PUBLIC_VISIBILITIES:
                 raise ValidationError("only public and unlisted posts can be boosted")
             if await interactions.get_boost(session, account.id, original.id) is not None:
                 return
             boost_id = new_id()
             base = self.config.base_url
-            boost = Post(
+            boost = await add_boost(
+                session,
+                self.surface,
+                account,
+                original,
                 id=boost_id,
                 uri=status_url(base, account.username, boost_id),
                 url=status_page_url(base, account.username, boost_id),
-                account_id=account.id,
-                local=True,
-                visibility="public",
-                reblog_of_id=original.id,
                 created_at=self.clock(),
+                now=self.clock(),
             )
-            session.add(boost)
-            await session.flush()
             await self.outbox.send_announce(session, boost, account, original)
-            await self.surface.boosted(session, boost, original, now=self.clock())
         self.outbox.wake()
 
     async def unboost(self, account: Account, post_id: int) -> None:

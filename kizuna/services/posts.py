@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,6 +68,26 @@ async def visible_target(session: Session, post_id: int, viewer: Account) -> Pos
     if post is None or not await can_see(session, post, viewer):
         raise NotFoundError("this post does not exist or is not visible to you")
     return post
+
+
+async def revise(
+    session: Session,
+    post: Post,
+    *,
+    content_html: str,
+    summary: str,
+    sensitive: bool,
+    updated_at: datetime,
+    tags: Iterable[str] | None = None,
+) -> None:
+    """An edit's new words, for one of our posts and for one another server updates alike;
+    `tags` replace the post's hashtags when given."""
+    post.content_html = content_html
+    post.summary = summary
+    post.sensitive = sensitive
+    post.updated_at = updated_at
+    if tags is not None:
+        await repo.replace_tags(session, post.id, tags)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,7 +270,7 @@ class PostService:
             emojis = await self.emoji.render_map(session, text)
             base = self.config.base_url
             post.content_source = text
-            post.content_html = render_plain(
+            content_html = render_plain(
                 text,
                 mention_urls={
                     ref: account.url or account.uri
@@ -261,10 +281,15 @@ class PostService:
                 local_domain=self.config.domain,
                 emoji_url=self.emoji.url_for(emojis),
             )
-            post.summary = summary
-            post.sensitive = bool(summary)
-            post.updated_at = self.clock()
-            await repo.replace_tags(session, post.id, extract_hashtags(text))
+            await revise(
+                session,
+                post,
+                content_html=content_html,
+                summary=summary,
+                sensitive=bool(summary),
+                updated_at=self.clock(),
+                tags=extract_hashtags(text),
+            )
             await self.outbox.send_update(session, post)
         self.outbox.wake()
         return post

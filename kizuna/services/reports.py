@@ -3,7 +3,7 @@ forwarded to the account's server as an anonymous `Flag`; moderators work the qu
 
 Mastodon's ReportService / ReportForwardingService: the Flag comes from the instance actor,
 goes to the reported account's inbox, and names the account and the posts
-(app/serializers/activitypub/flag_serializer.rb). Incoming Flags: kizuna/inbox/flags.py.
+(app/serializers/activitypub/flag_serializer.rb). Incoming Flags: kizuna/inbox/handlers/flag.py.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from kizuna.activitypub.vocab import ActorType
+from kizuna.activitypub.vocab import PUBLIC_VISIBILITIES, ActorType
 from kizuna.storage.models import (
     Account,
     Community,
@@ -189,7 +189,7 @@ async def community_posts(
             Post.community_id == community_id,
             Post.in_reply_to_id.is_(None),
             Post.reblog_of_id.is_(None),
-            Post.visibility.in_(("public", "unlisted")),
+            Post.visibility.in_(PUBLIC_VISIBILITIES),
             *NOT_SUSPENDED,
             *hidden,
         )

@@ -25,13 +25,13 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from kizuna.activitypub.vocab import ActorType
+from kizuna.activitypub.vocab import PUBLIC_VISIBILITIES, ActorType
 from kizuna.storage.blocks import ViewerFilter, limited_filter, post_filters
 from kizuna.storage.models import Account, Follow, Post, PostMention, PostTag, User
 from kizuna.storage.repo import CARD_LOADS, NOT_SUSPENDED, PAGE_SIZE
 
 # Only posts anyone may see end up in someone else's home feed by way of a community.
-COMMUNITY_VISIBILITIES = ("public", "unlisted")
+COMMUNITY_VISIBILITIES = PUBLIC_VISIBILITIES
 
 
 async def _page(

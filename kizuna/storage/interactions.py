@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from kizuna.storage.blocks import notification_filter, notification_unwanted
-from kizuna.storage.models import Account, Follow, Notification, Post, Reaction
+from kizuna.storage.models import Notification, Post, Reaction
 from kizuna.storage.repo import POST_LOADS
 
 
@@ -200,55 +200,3 @@ async def undo_reaction(session: AsyncSession, uri: str, account_id: int) -> Rea
 
 async def delete_reaction(session: AsyncSession, reaction_id: int) -> None:
     await session.execute(delete(Reaction).where(Reaction.id == reaction_id))
-
-
-async def notify_new_follow(
-    session: AsyncSession, follow: Follow, target: Account, *, now: datetime
-) -> None:
-    """A new follow tells its local target: "followed you", or "asked to follow you" while it
-    waits for approval. The one place for it, whether the follower is local or remote. A
-    community's joins are not: nobody reads a Group's notifications (its moderators see
-    pending joins on the moderation page)."""
-    if not target.is_local or target.is_group:
-        return
-    await notify(
-        session,
-        account_id=follow.target_account_id,
-        kind="follow" if follow.state == "accepted" else "follow_request",
-        from_account_id=follow.account_id,
-        post_id=None,
-        now=now,
-    )
-
-
-async def notify_new_post(
-    session: AsyncSession,
-    *,
-    post: Post,
-    parent: Post | None,
-    mentioned: Sequence[Account],
-    now: datetime,
-) -> None:
-    """A reply notifies the parent's local author; mentions notify the others, once each."""
-    told: set[int] = set()
-    if parent is not None and parent.account.is_local:
-        await notify(
-            session,
-            account_id=parent.account_id,
-            kind="reply",
-            from_account_id=post.account_id,
-            post_id=post.id,
-            now=now,
-        )
-        told.add(parent.account_id)
-    for account in mentioned:
-        if account.is_local and account.id not in told:
-            await notify(
-                session,
-                account_id=account.id,
-                kind="mention",
-                from_account_id=post.account_id,
-                post_id=post.id,
-                now=now,
-            )
-            told.add(account.id)

@@ -1,5 +1,5 @@
 """A reaction made on a third Kizuna server, relayed by a community, is believed by every
-member server: its id can be fetched from the reactor's server (kizuna/inbox/relayed.py).
+member server: its id can be fetched from the reactor's server (kizuna/inbox/community.py).
 
 Four real instances: the community `tokyo` on a.test, bob (the author) on b.test, carol
 (who reacts) on c.test, dan on d.test. d.test hears of carol's reaction only through the

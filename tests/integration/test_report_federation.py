@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+from kizuna.inbox.handlers.registry import dispatch
 from kizuna.storage import domain_policies, repo
 from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, Post, Report
 from tests.integration.lab import Instance, Network
@@ -113,7 +114,7 @@ async def test_forwarded_report_arrives_as_anonymous_flag(network: Network) -> N
     async with b.services.db.begin() as session:
         sender = await repo.get_account_by_uri(session, "https://a.test/actor")
         assert sender is not None
-        assert await b.services.processor.flags.received(session, sender, sent.raw) == 0
+        assert await dispatch(b.services.processor.context(session, sender), sent.raw)
     assert len(await _reports(b)) == 1
 
 

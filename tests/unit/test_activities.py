@@ -28,10 +28,11 @@ from kizuna.activitypub.objects import (
     Block,
     Delete,
     Follow,
-    Like,
-    ObjectActivity,
+    RemoteNote,
     Response,
     Undo,
+    Undone,
+    Update,
     parse_activity,
 )
 from kizuna.activitypub.vocab import AS_PUBLIC
@@ -393,7 +394,7 @@ def test_follow_json__then_parse_activity() -> None:
     doc = follow_json(id="https://kizuna.test/follows/1", actor=ALICE, object=BOB)
 
     assert parse_activity(doc) == Follow(
-        id="https://kizuna.test/follows/1", actor=ALICE, object=BOB, raw=doc
+        id="https://kizuna.test/follows/1", actor=ALICE, object=BOB, as_received=doc
     )
 
 
@@ -407,7 +408,6 @@ def test_accept_json__then_parse_activity() -> None:
         follow_id="https://kizuna.test/follows/1",
         follow_actor=ALICE,
         follow_object=BOB,
-        raw=doc,
     )
 
 
@@ -418,8 +418,7 @@ def test_undo_json__like_then_parse_activity() -> None:
     parsed = parse_activity(doc)
 
     assert isinstance(parsed, Undo)
-    assert (parsed.object_type, parsed.object_id) == ("Like", f"{ALICE}#likes/1")
-    assert isinstance(parse_activity(parsed.object or {}), Like)
+    assert parsed.undone == Undone(type="Like", id=f"{ALICE}#likes/1", actor=ALICE, object=NOTE_ID)
 
 
 def test_delete_json__then_parse_activity() -> None:
@@ -446,7 +445,6 @@ def test_announce_json__then_parse_activity() -> None:
         published="2025-06-01T12:00:00Z",
         to=(AS_PUBLIC,),
         cc=(),
-        raw=doc,
     )
 
 
@@ -454,6 +452,8 @@ def test_block_and_update_json__then_parse_activity() -> None:
     block = parse_activity(block_json(id="https://kizuna.test/blocks/1", actor=ALICE, object=BOB))
     update = parse_activity(update_note_json(id=f"{NOTE_ID}#updates/1", actor=ALICE, note=NOTE))
 
-    assert block == Block(id="https://kizuna.test/blocks/1", actor=ALICE, object=BOB, raw={})
-    assert isinstance(update, ObjectActivity)
-    assert (update.kind, update.object_id) == ("Update", NOTE_ID)
+    assert block == Block(id="https://kizuna.test/blocks/1", actor=ALICE, object=BOB)
+    assert isinstance(update, Update)
+    assert update.object_id == NOTE_ID
+    assert isinstance(update.object, RemoteNote)
+    assert update.object.id == NOTE_ID

@@ -242,6 +242,13 @@ def test_parse_actor__lemmy_group() -> None:
     assert actor.published == "2024-01-15T10:00:00.000000Z"
 
 
+@pytest.mark.parametrize(("value", "suspended"), [(True, True), ("true", False), (None, False)])
+def test_parse_actor__suspended_only_when_true(value: Any, suspended: bool) -> None:
+    doc = {**peer_payload("mastodon-actor.json"), "suspended": value}
+
+    assert parse_actor(doc).suspended is suspended
+
+
 def test_parse_actor__does_not_mutate_input() -> None:
     doc = peer_payload("mastodon-actor.json")
     before = copy.deepcopy(doc)

@@ -6,16 +6,19 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
+from kizuna.activitypub.actors import RemoteActor
 from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.objects import (
     MAX_ATTACHMENTS,
     Announce,
     Attachment,
     Block,
+    CollectionChange,
+    Create,
     CustomEmoji,
     Delete,
     EmojiReact,
@@ -23,10 +26,12 @@ from kizuna.activitypub.objects import (
     Like,
     Mention,
     Move,
-    ObjectActivity,
+    RemoteNote,
     Response,
     Undo,
+    Undone,
     Unknown,
+    Update,
     note_visibility,
     parse_activity,
     parse_note,
@@ -69,7 +74,7 @@ def test_parse_activity__mastodon_follow() -> None:
         id="https://mastodon.example/2f6c1b8e-5d3a-4c1e-9a77-0b9b1d3c4e5f",
         actor=ALICE,
         object=BOB,
-        raw=doc,
+        as_received=doc,
     )
 
 
@@ -81,14 +86,14 @@ def test_parse_activity__mastodon_undo_follow() -> None:
     assert parsed == Undo(
         id="https://mastodon.example/users/alice#follows/987/undo",
         actor=ALICE,
-        object_type="Follow",
-        object_id="https://mastodon.example/2f6c1b8e-5d3a-4c1e-9a77-0b9b1d3c4e5f",
-        object=doc["object"],
-        raw=doc,
+        undone=Undone(
+            type="Follow",
+            id="https://mastodon.example/2f6c1b8e-5d3a-4c1e-9a77-0b9b1d3c4e5f",
+            actor=ALICE,
+            object=BOB,
+        ),
+        as_received=doc,
     )
-    assert isinstance(parsed, Undo)
-    assert parsed.object is not None
-    assert isinstance(parse_activity(parsed.object), Follow)
 
 
 def test_parse_activity__undo_with_bare_id() -> None:
@@ -97,7 +102,7 @@ def test_parse_activity__undo_with_bare_id() -> None:
     parsed = parse_activity(doc)
 
     assert isinstance(parsed, Undo)
-    assert (parsed.object_type, parsed.object_id, parsed.object) == (None, f"{ALICE}#l/1", None)
+    assert parsed.undone == Undone(id=f"{ALICE}#l/1")
 
 
 def test_parse_activity__mastodon_like_is_a_favourite() -> None:
@@ -108,7 +113,7 @@ def test_parse_activity__mastodon_like_is_a_favourite() -> None:
         actor=ALICE,
         object_id=NOTE_URI,
         content=None,
-        raw=doc,
+        as_received=doc,
     )
 
 
@@ -126,7 +131,9 @@ def test_parse_activity__misskey_custom_emoji_reaction() -> None:
     assert parsed.content == ":blobcat:"
     assert parsed.emojis == (
         CustomEmoji(
-            shortcode="blobcat", icon_url="https://misskey.example/files/emoji-blobcat.png"
+            shortcode="blobcat",
+            icon_url="https://misskey.example/files/emoji-blobcat.png",
+            id="https://misskey.example/emojis/blobcat",
         ),
     )
 
@@ -150,10 +157,12 @@ def test_parse_activity__akkoma_emojireact() -> None:
         content=":akko_wave:",
         emojis=(
             CustomEmoji(
-                shortcode="akko_wave", icon_url="https://akkoma.example/emoji/akko_wave.png"
+                shortcode="akko_wave",
+                icon_url="https://akkoma.example/emoji/akko_wave.png",
+                id="https://akkoma.example/emoji/akko_wave.png",
             ),
         ),
-        raw=doc,
+        as_received=doc,
     )
 
 
@@ -192,7 +201,6 @@ def test_parse_activity__mastodon_accept_with_embedded_follow() -> None:
         follow_id="https://kizuna.example/follows/01HZX5FOLLOW",
         follow_actor=BOB,
         follow_object=ALICE,
-        raw=doc,
     )
 
 
@@ -206,7 +214,6 @@ def test_parse_activity__pleroma_accept_with_follow_id_only() -> None:
         follow_id="https://kizuna.example/follows/01HZX6FOLLOW",
         follow_actor=None,
         follow_object=None,
-        raw=doc,
     )
 
 
@@ -227,7 +234,9 @@ def test_parse_activity__accept_of_other_embedded_type_is_unknown() -> None:
         "object": {"id": "https://kizuna.example/qr/1", "type": "QuoteRequest"},
     }
 
-    assert parse_activity(doc) == Unknown(raw=doc)
+    assert parse_activity(doc) == Unknown(
+        type="Accept", id=f"{ALICE}#accepts/quotes/1", actor=ALICE
+    )
 
 
 def test_parse_activity__accept_without_object_raises() -> None:
@@ -246,10 +255,12 @@ def test_parse_activity__lemmy_announce_of_create_page() -> None:
     assert announce.actor == "https://lemmy.example/c/kizuna"
     assert announce.to == (AS_PUBLIC,)
     assert announce.cc == ("https://lemmy.example/c/kizuna/followers",)
-    inner = parse_activity(announce.embedded_object)
-    assert isinstance(inner, ObjectActivity)
-    assert (inner.kind, inner.actor) == ("Create", "https://lemmy.example/u/dave")
+    inner = announce.embedded
+    assert isinstance(inner, Create)
+    assert inner.actor == "https://lemmy.example/u/dave"
     assert inner.object_id == "https://lemmy.example/post/1234"
+    assert inner.note is not None
+    assert inner.note.id == inner.object_id
 
 
 def test_parse_activity__announce_with_bare_object() -> None:
@@ -266,7 +277,7 @@ def test_parse_activity__announce_with_bare_object() -> None:
     parsed = parse_activity(doc)
 
     assert isinstance(parsed, Announce)
-    assert (parsed.object_id, parsed.to, parsed.embedded_object) == (NOTE_URI, (AS_PUBLIC,), None)
+    assert (parsed.object_id, parsed.to, parsed.embedded) == (NOTE_URI, (AS_PUBLIC,), None)
 
 
 @pytest.mark.parametrize(
@@ -280,10 +291,11 @@ def test_parse_activity__create_note_from_peers(name: str) -> None:
 
     parsed = parse_activity(doc)
 
-    assert isinstance(parsed, ObjectActivity)
-    assert parsed.kind == "Create"
-    assert parsed.object is doc["object"]
+    assert isinstance(parsed, Create)
+    assert parsed.as_received is doc
     assert parsed.object_id == object_id
+    assert parsed.note is not None
+    assert parsed.note.id == object_id
 
 
 def test_parse_activity__create_with_bare_object_id() -> None:
@@ -291,8 +303,8 @@ def test_parse_activity__create_with_bare_object_id() -> None:
 
     parsed = parse_activity(doc)
 
-    assert isinstance(parsed, ObjectActivity)
-    assert (parsed.object, parsed.object_id) == (None, NOTE_URI)
+    assert isinstance(parsed, Create)
+    assert (parsed.note, parsed.object_id) == (None, NOTE_URI)
 
 
 def test_parse_activity__block_and_move() -> None:
@@ -305,14 +317,160 @@ def test_parse_activity__block_and_move() -> None:
         "target": "https://new.example/users/alice",
     }
 
-    assert parse_activity(block) == Block(id="https://m.test/b/1", actor=ALICE, object=BOB, raw={})
+    assert parse_activity(block) == Block(id="https://m.test/b/1", actor=ALICE, object=BOB)
     assert parse_activity(move) == Move(
         id=f"{ALICE}#moves/1",
         actor=ALICE,
         object=ALICE,
         target="https://new.example/users/alice",
-        raw=move,
     )
+
+
+def test_parse_activity__community_ban_has_target_and_reason() -> None:
+    group = "https://lemmy.example/c/kizuna"
+    doc = {
+        "id": "https://lemmy.example/activities/block/1",
+        "type": "Block",
+        "actor": "https://lemmy.example/u/mod",
+        "object": BOB,
+        "target": group,
+        "summary": "spam",
+    }
+
+    assert parse_activity(doc) == Block(
+        id=doc["id"], actor="https://lemmy.example/u/mod", object=BOB, target=group, summary="spam"
+    )
+    assert parse_activity({**doc, "summary": {"x": 1}}) == Block(
+        id=doc["id"], actor="https://lemmy.example/u/mod", object=BOB, target=group
+    )
+
+
+@pytest.mark.parametrize("kind", ["Add", "Remove"])
+def test_parse_activity__add_and_remove_name_object_and_target(
+    kind: Literal["Add", "Remove"],
+) -> None:
+    doc: dict[str, Any] = {
+        "id": "https://lemmy.example/activities/add/1",
+        "type": kind,
+        "actor": "https://lemmy.example/u/mod",
+        "object": "https://lemmy.example/post/1",
+        "target": {"id": "https://lemmy.example/c/kizuna/featured"},
+    }
+
+    assert parse_activity(doc) == CollectionChange(
+        id=doc["id"],
+        actor="https://lemmy.example/u/mod",
+        kind=kind,
+        object="https://lemmy.example/post/1",
+        target="https://lemmy.example/c/kizuna/featured",
+    )
+
+
+def test_parse_activity__undo_of_community_ban_names_its_target() -> None:
+    ban = {
+        "id": "https://lemmy.example/activities/block/1",
+        "type": "Block",
+        "actor": "https://lemmy.example/u/mod",
+        "object": BOB,
+        "target": "https://lemmy.example/c/kizuna",
+    }
+    doc = {"id": f"{ban['id']}/undo", "type": "Undo", "actor": ban["actor"], "object": ban}
+
+    parsed = parse_activity(doc)
+
+    assert isinstance(parsed, Undo)
+    assert parsed.undone == Undone(
+        type="Block",
+        id=ban["id"],
+        actor=ban["actor"],
+        object=BOB,
+        target="https://lemmy.example/c/kizuna",
+    )
+
+
+def test_parse_activity__update_of_own_actor_document() -> None:
+    actor_doc = peer_payload("mastodon-actor.json")
+    doc = {"id": f"{ALICE}#updates/1", "type": "Update", "actor": ALICE, "object": actor_doc}
+
+    parsed = parse_activity(doc)
+
+    assert isinstance(parsed, Update)
+    assert isinstance(parsed.object, RemoteActor)
+    assert parsed.object.id == ALICE
+
+
+def test_parse_activity__update_of_a_post_other_object_or_bare_id() -> None:
+    def update(obj: Any) -> Update:
+        parsed = parse_activity(
+            {"id": f"{ALICE}#updates/1", "type": "Update", "actor": ALICE, "object": obj}
+        )
+        assert isinstance(parsed, Update)
+        return parsed
+
+    note = update(_note(id=f"{ALICE}/statuses/1", attributedTo=ALICE)).object
+    other = update({"id": f"{ALICE}/events/1", "type": "Event"}).object
+    bare = update(f"{ALICE}/statuses/1")
+
+    assert isinstance(note, RemoteNote)
+    assert note.id == f"{ALICE}/statuses/1"
+    assert other == Unknown(type="Event", id=f"{ALICE}/events/1")
+    assert (bare.object, bare.object_id) == (None, f"{ALICE}/statuses/1")
+
+
+def test_parse_activity__create_of_what_is_not_a_post_raises() -> None:
+    doc = {
+        "id": f"{ALICE}/events/1/activity",
+        "type": "Create",
+        "actor": ALICE,
+        "object": {"id": f"{ALICE}/events/1", "type": "Event"},
+    }
+
+    with pytest.raises(InvalidActivityError, match="not a note type"):
+        parse_activity(doc)
+
+
+def test_parse_activity__announce_embeds_a_post_or_an_activity() -> None:
+    group = "https://lemmy.example/c/kizuna"
+    page = peer_payload("lemmy-page.json")
+    like = {
+        "id": "https://lemmy.example/activities/like/1",
+        "type": "Like",
+        "actor": "https://lemmy.example/u/dave",
+        "object": page["id"],
+    }
+
+    def announce(obj: Any) -> Announce:
+        parsed = parse_activity(
+            {
+                "id": f"{group}/activities/announce/1",
+                "type": "Announce",
+                "actor": group,
+                "object": obj,
+            }
+        )
+        assert isinstance(parsed, Announce)
+        return parsed
+
+    bare_page = announce(page)
+    relayed_like = announce(like)
+
+    assert isinstance(bare_page.embedded, RemoteNote)
+    assert (bare_page.object_id, bare_page.embedded.id) == (page["id"], page["id"])
+    assert relayed_like.object_id == like["id"]
+    assert relayed_like.embedded == Like(
+        id=like["id"], actor=like["actor"], object_id=page["id"], content=None, as_received=like
+    )
+
+
+def test_remote_note__seen_by_reads_private_with_the_followers_collection() -> None:
+    followers = "https://remote.test/users/zoe/fans"
+    doc = _note(to=[followers], cc=[])
+
+    note = parse_note(doc)
+
+    assert note.visibility == "direct"  # an unusual followers id: not known as one yet
+    assert note.seen_by(followers) == parse_note(doc, followers_url=followers)
+    assert note.seen_by(followers).visibility == "private"
 
 
 def test_parse_activity__move_without_target_raises() -> None:
@@ -328,15 +486,11 @@ def test_parse_activity__type_list_uses_first() -> None:
     assert isinstance(parse_activity(doc), Follow)
 
 
-@pytest.mark.parametrize("kind", ["Add", "Flag", "Dislike", "Question"])
+@pytest.mark.parametrize("kind", ["Flag", "Dislike", "Question"])
 def test_parse_activity__other_types_are_unknown(kind: str) -> None:
     doc = {"id": "https://x.test/1", "type": kind, "actor": ALICE, "object": BOB}
 
-    parsed = parse_activity(doc)
-
-    assert parsed == Unknown(raw=doc)
-    assert isinstance(parsed, Unknown)
-    assert parsed.type == kind
+    assert parse_activity(doc) == Unknown(type=kind, id="https://x.test/1", actor=ALICE)
 
 
 @pytest.mark.parametrize(
@@ -442,7 +596,9 @@ def test_parse_note__misskey_extensions_do_not_break_parsing() -> None:
     assert note.mentions == (Mention(href=BOB, name="@bob@kizuna.example"),)
     assert note.emojis == (
         CustomEmoji(
-            shortcode="blobcat", icon_url="https://misskey.example/files/emoji-blobcat.png"
+            shortcode="blobcat",
+            icon_url="https://misskey.example/files/emoji-blobcat.png",
+            id="https://misskey.example/emojis/blobcat",
         ),
     )
     assert note.attachments == (
