@@ -3,7 +3,7 @@
 Every `kizuna serve` and `kizuna worker` process keeps one dedicated connection: it LISTENs
 for the others' hints and NOTIFYs its own (after its commit, so a hint never arrives before
 the rows it points to). Losing that connection loses hints, never data: on reconnect every
-open stream re-reads from the database, and workers poll anyway (federation/loop.py).
+open stream re-reads from the database, and workers poll anyway (kizuna/background.py).
 """
 
 from __future__ import annotations
