@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from kizuna import background
-from kizuna.activitypub.errors import DomainPolicyFetchError, FetchError
 from kizuna.activitypub.ids import local_actor_urls
 from kizuna.federation.client import FederationClient, RequestSigner
+from kizuna.federation.errors import DomainPolicyFetchError, FetchError
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.storage import queue
 from kizuna.storage.engine import Database

@@ -14,17 +14,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from kizuna.activitypub.actors import RemoteActor, parse_actor
-from kizuna.activitypub.errors import (
-    FetchError,
-    IdentityMismatchError,
-    InvalidActivityError,
-    ObjectNotFoundError,
-)
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.vocab import ACTOR_TYPES
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import FetchError, IdentityMismatchError, ObjectNotFoundError
 from kizuna.federation.peers import PeerSoftware
 from kizuna.storage import repo
 from kizuna.storage.engine import Database

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from kizuna.activitypub.errors import ForbiddenError
 from kizuna.activitypub.flags import parse_flag
 from kizuna.activitypub.vocab import JsonObject
+from kizuna.federation.errors import ForbiddenError
 from kizuna.federation.policy import FederationPolicy
 from kizuna.storage import reports
 from kizuna.storage.engine import Session

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from kizuna.activitypub.errors import IdentityMismatchError, InvalidActivityError
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.objects import (
     NOTE_TYPES,
     Announce,
@@ -33,6 +33,7 @@ from kizuna.activitypub.objects import (
 )
 from kizuna.activitypub.vocab import JsonObject, get_id
 from kizuna.errors import PermissionDeniedError
+from kizuna.federation.errors import IdentityMismatchError
 from kizuna.inbox.notes import NoteStore, host, parse_time
 from kizuna.inbox.relayed import RelayedActivities
 from kizuna.outbox import groups

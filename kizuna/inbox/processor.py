@@ -12,12 +12,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import (
-    ApError,
-    DomainRefusedError,
-    IdentityMismatchError,
-    PeerUnavailableError,
-)
 from kizuna.activitypub.objects import (
     Announce,
     Block,
@@ -38,6 +32,7 @@ from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import KizunaError
+from kizuna.federation.errors import DomainRefusedError, IdentityMismatchError, PeerUnavailableError
 from kizuna.federation.policy import OPEN, Decision, FederationPolicy
 from kizuna.inbox.flags import FlagInbox
 from kizuna.inbox.groups import GroupInbox
@@ -104,7 +99,7 @@ class InboxProcessor:
                 # The origin may answer later: kept for another attempt (at most a few).
                 error, final = f"{type(exc).__name__}: {exc}", False
                 logger.info("inbox %s %s waits: %s", row.activity_type, row.activity_id, exc)
-            except (ApError, KizunaError) as exc:
+            except KizunaError as exc:
                 error = f"{type(exc).__name__}: {exc}"  # refused for good, reason kept
                 logger.info("inbox %s %s refused: %s", row.activity_type, row.activity_id, exc)
             except Exception as exc:

@@ -27,11 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kizuna.activitypub.errors import IdentityMismatchError, InvalidActivityError
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.objects import activity_type
 from kizuna.activitypub.vocab import JsonObject, get_id
 from kizuna.config import Config
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import IdentityMismatchError
 from kizuna.storage.models import Account
 
 

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from kizuna.activitypub.errors import FetchError
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
@@ -28,6 +27,7 @@ from kizuna.federation.blocklist_csv import (
     parse_blocklist,
 )
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import FetchError
 from kizuna.services.domain_policy import DomainPolicyService, PolicyValues
 from kizuna.storage import audit, domain_admin, domain_policies
 from kizuna.storage.engine import Database, Session

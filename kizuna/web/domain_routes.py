@@ -10,6 +10,7 @@ from aiohttp import web
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import BlocklistError, parse_blocklist
 from kizuna.server.context import current_user, services
+from kizuna.server.errors import http_status
 from kizuna.services.blocklist_subscriptions import MAX_REFRESH_HOURS
 from kizuna.services.domain_policy import (
     MAX_PRIVATE_COMMENT,
@@ -99,7 +100,7 @@ async def _act(
     try:
         await action(user.account_id)
     except (ValidationError, NotFoundError) as exc:
-        return await _page(request, error=str(exc), status=exc.status, typed=typed)
+        return await _page(request, error=str(exc), status=http_status(exc), typed=typed)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -129,7 +130,7 @@ async def post_admin_domain_preview(request: web.Request) -> web.Response:
             fields["domain"], fields["severity"]
         )
     except ValidationError as exc:
-        return await _page(request, error=str(exc), status=exc.status, form=fields)
+        return await _page(request, error=str(exc), status=http_status(exc), form=fields)
     fields["domain"] = preview.domain
     context = {
         "preview": preview,
@@ -149,7 +150,7 @@ async def post_admin_domain(request: web.Request) -> web.Response:
             user.account_id, fields["domain"], _values(fields)
         )
     except ValidationError as exc:
-        return await _page(request, error=str(exc), status=exc.status, form=fields)
+        return await _page(request, error=str(exc), status=http_status(exc), form=fields)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -263,7 +264,7 @@ async def post_admin_blocklist_action(request: web.Request) -> web.Response:
         else:
             await blocklists.unsubscribe(user.account_id, sub_id)
     except (ValidationError, NotFoundError) as exc:
-        return await _page(request, error=str(exc), status=exc.status)
+        return await _page(request, error=str(exc), status=http_status(exc))
     raise web.HTTPSeeOther(PAGE)
 
 
