@@ -104,7 +104,6 @@ class Services:
         federation.schemes = PeerSchemes(db)
         federation.gate = policy
         delivery = DeliveryWorker(db, federation, base_url=config.base_url)
-        outbox.on_enqueue(delivery.wakeup.set)
         follows = FollowService(db, outbox)
         custom_emoji = CustomEmojiService(db, config, media, federation, utcnow)
         reactions = ReactionService(
@@ -156,7 +155,7 @@ class Services:
             policy=policy,
             domain_purger=purger,
             inbox_accounting=inbox_accounting,
-            federation_health=FederationHealth(db, policy, inbox_accounting, delivery.wakeup.set),
+            federation_health=FederationHealth(db, policy, inbox_accounting),
             account_moderation=account_moderation,
             reports=ReportService(db, config, outbox, accounts, account_moderation),
             domain_policy=domain_policy,

@@ -109,8 +109,6 @@ class InboxProcessor:
             retry_at = None if final else now + timedelta(minutes=2**row.attempts)
             async with self.db.begin() as session:
                 await queue.settle_inbox(session, row.id, now=now, error=error, retry_at=retry_at)
-        if rows:
-            self.outbox.wake()
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

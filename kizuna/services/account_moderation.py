@@ -277,7 +277,6 @@ class AccountModeration:
     ) -> Account:
         async with self.db.begin() as session:
             account = await self.apply(session, moderator, account_id, action, text=text)
-        self.outbox.wake()
         return account
 
     async def lift(self, moderator: User, account_id: int, action: str) -> Account:
@@ -309,7 +308,6 @@ class AccountModeration:
                 now=now,
                 data={"acct": account.acct},
             )
-        self.outbox.wake()
         return account
 
     async def set_role(self, admin: User, account_id: int, role: str) -> None:
@@ -380,8 +378,6 @@ class AccountModeration:
             for path in files:
                 await self.media.remove(path)
             logger.info("suspended account %s purged", account.acct)
-        if due:
-            self.outbox.wake()
         return len(due)
 
     async def _purge(self, session: Session, account: Account, now: datetime) -> None:

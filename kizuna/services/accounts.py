@@ -253,8 +253,6 @@ class AccountService:
             raise
         for old in replaced:
             await self.media.remove(old)
-        if self.outbox is not None:
-            self.outbox.wake()
 
     def _html(self, text: str) -> str:
         base = self.config.base_url

@@ -199,7 +199,6 @@ class CommunityService:
                 ),
             )
             await self.outbox.send_update_actor(session, group)
-        self.outbox.wake()
 
     async def create(self, owner: Account, new: NewCommunity) -> Account:
         slug = validate_slug(new.slug.strip())

@@ -117,7 +117,6 @@ class CommunityModeration:
                 reason=reason,
             )
             await remove_from_community(session, post)
-        self.outbox.wake()
 
     async def ban(
         self, group_id: int, moderator: Account, account_id: int, *, reason: str = ""
@@ -150,7 +149,6 @@ class CommunityModeration:
             )
             await repo.delete_follow(session, target.id, group.id)  # membership ends
             await self._log(session, group, moderator, "ban", target=target, reason=reason)
-        self.outbox.wake()
 
     async def unban(self, group_id: int, moderator: Account, account_id: int) -> None:
         async with self.db.begin() as session:
@@ -174,7 +172,6 @@ class CommunityModeration:
             await groups.announce(self.outbox, session, group, undo, extra=[target])
             await communities.remove_ban(session, group.id, target.id)
             await self._log(session, group, moderator, "unban", target=target)
-        self.outbox.wake()
 
     async def pin(self, group_id: int, moderator: Account, post_id: int, *, pinned: bool) -> None:
         async with self.db.begin() as session:
@@ -202,7 +199,6 @@ class CommunityModeration:
                 target=post.account,
                 post_uri=post.uri,
             )
-        self.outbox.wake()
 
     async def appoint(
         self, group_id: int, owner: Account, account_id: int, *, moderator: bool

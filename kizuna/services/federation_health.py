@@ -84,13 +84,11 @@ class FederationHealth:
         db: Database,
         policy: FederationPolicy,
         accounting: InboxAccounting,
-        wake_delivery: Callable[[], None],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.policy = policy
         self.accounting = accounting
-        self.wake_delivery = wake_delivery
         self.clock = clock
 
     async def instance(self) -> InstanceHealth:
@@ -187,7 +185,6 @@ class FederationHealth:
                 now=now,
                 data={"deliveries": count},
             )
-        self.wake_delivery()
         return count
 
     async def purge(self, admin: Account, domain: str) -> int:

@@ -58,7 +58,6 @@ class FollowService:
             added = await repo.add_follow(session, follow)
             if added is follow:  # not a twin of a concurrent follow, already told
                 await interactions.notify_new_follow(session, follow, target, now=self.clock())
-        self.outbox.wake()
         return added
 
     async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
@@ -79,7 +78,6 @@ class FollowService:
             if not target.is_local:
                 await self.outbox.send_undo_follow(session, follow, follower, target)
             await repo.delete_follow(session, follower.id, target.id)
-        self.outbox.wake()
 
     async def requests(self, target: Account) -> list[Account]:
         async with self.db.begin() as session:
@@ -104,4 +102,3 @@ class FollowService:
                 follow.state = "accepted"
             else:
                 await session.delete(follow)
-        self.outbox.wake()

@@ -72,7 +72,6 @@ class InteractionService:
                     post_id=original.id,
                     now=self.clock(),
                 )
-        self.outbox.wake()
 
     async def unboost(self, account: Account, post_id: int) -> None:
         async with self.db.begin() as session:
@@ -82,7 +81,6 @@ class InteractionService:
                 return
             await self.outbox.send_undo_announce(session, boost, account, original)
             await repo.delete_post(session, boost.id)
-        self.outbox.wake()
 
     async def stats(self, posts: list[Post], viewer: Account | None) -> dict[int, PostStats]:
         """Counts for the cards shown: a boost shows its original's."""

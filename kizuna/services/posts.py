@@ -221,7 +221,6 @@ class PostService:
             )
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)
-        self.outbox.wake()
         return post
 
     async def _mentions_parent_author(
@@ -270,7 +269,6 @@ class PostService:
             post.updated_at = self.clock()
             await repo.replace_tags(session, post.id, extract_hashtags(text))
             await self.outbox.send_update(session, post)
-        self.outbox.wake()
         return post
 
     async def delivery(self, post: Post) -> DeliverySummary | None:
@@ -298,5 +296,4 @@ class PostService:
                 raise PermissionDeniedError("you can only delete your own posts")
             await self.outbox.send_delete(session, post)
             await repo.delete_post(session, post_id)
-        self.outbox.wake()
         return post

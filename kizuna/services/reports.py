@@ -157,8 +157,6 @@ class ReportService:
             )
             if forward and instance is not None:
                 await self._forward(session, report, instance, target, posts, now)
-        if report.forward:
-            self.outbox.wake()
         return report
 
     async def _forward(
@@ -290,7 +288,6 @@ class ReportService:
             report.resolved_at = now
             report.updated_at = now
             await self._log(session, moderator, "resolve", report, reason=text, action=action)
-        self.outbox.wake()
         return report
 
     async def reopen(self, moderator: User, report_id: int) -> None:

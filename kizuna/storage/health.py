@@ -328,7 +328,10 @@ async def retry_domain(session: AsyncSession, domain: str, now: datetime) -> int
         .values(unavailable=False, failing_since=None, next_probe_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        queue.announce_due(session)
+    return count
 
 
 async def purge_domain(session: AsyncSession, domain: str, now: datetime) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from kizuna.storage.engine import announce
 from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, PeerDomain
 
 MAX_INBOX_ATTEMPTS = 5
@@ -30,6 +31,21 @@ BULK = 2
 # How many rows due a per-domain claim looks at, per row wanted: the window that lets it
 # skip past a backlog to one server without reading every row due.
 CLAIM_SCAN = 4
+
+
+class DeliveriesDue:
+    """Announced to the commit listeners by a transaction that made deliveries due (new rows,
+    or waiting ones due now): once it commits, the delivery workers wake (kizuna.realtime),
+    in this process and, through PostgreSQL, in the others. The workers' only wake-up."""
+
+    __slots__ = ()
+
+
+DELIVERIES_DUE = DeliveriesDue()
+
+
+def announce_due(session: AsyncSession) -> None:
+    announce(session, DELIVERIES_DUE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +85,7 @@ async def add_outbox_activity(
     if rows:
         # Core executemany: thousands of followers' inboxes without an ORM object each.
         await session.execute(insert(Delivery), rows)
+        announce_due(session)
     return len(rows)
 
 
