@@ -19,6 +19,7 @@ from kizuna.federation.policy import FederationPolicy
 from kizuna.storage import reports
 from kizuna.storage.engine import Session
 from kizuna.storage.models import Account, Report
+from kizuna.storage.states import ReportState
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class FlagInbox:
                     # The Flag's id once; a Flag naming several accounts makes one report each.
                     uri=flag.id if n == 0 else f"{flag.id}#{target.id}",
                     origin_domain=sender.domain,
-                    state="open",
+                    state=ReportState.OPEN,
                     created_at=now,
                     updated_at=now,
                 ),

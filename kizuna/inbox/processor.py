@@ -44,6 +44,7 @@ from kizuna.storage import blocks, communities, interactions, queue, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountBlock, InboxActivity, Post
 from kizuna.storage.models import Follow as FollowRow
+from kizuna.storage.states import FollowState
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class InboxProcessor:
                 async with self.db.begin() as session:
                     await self.dispatch(session, row)
                     await queue.settle_inbox(
-                        session, row.id, now=self.clock(), error=None, retry_at=None
+                        session, row, now=self.clock(), error=None, retry_at=None
                     )
                 continue
             except PeerUnavailableError as exc:
@@ -108,7 +109,7 @@ class InboxProcessor:
             now = self.clock()
             retry_at = None if final else now + timedelta(minutes=2**row.attempts)
             async with self.db.begin() as session:
-                await queue.settle_inbox(session, row.id, now=now, error=error, retry_at=retry_at)
+                await queue.settle_inbox(session, row, now=now, error=error, retry_at=retry_at)
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -178,7 +179,7 @@ class InboxProcessor:
                 FollowRow(
                     account_id=actor.id,
                     target_account_id=target.id,
-                    state="pending" if target.locked or limited else "accepted",
+                    state=FollowState.PENDING if target.locked or limited else FollowState.ACCEPTED,
                     uri=follow.id,
                     created_at=self.clock(),
                 ),
@@ -186,7 +187,7 @@ class InboxProcessor:
             await interactions.notify_new_follow(session, existing, target, now=self.clock())
         else:
             existing.uri = follow.id
-        if existing.state == "accepted":
+        if existing.state == FollowState.ACCEPTED:
             # Also on a repeated Follow: the first Accept may have been lost (Mastodon resends).
             await self.outbox.send_accept(session, target, actor, follow.raw)
 
@@ -199,7 +200,7 @@ class InboxProcessor:
         if follow is None or follow.target_account_id != actor.id:
             return  # not a follow of ours towards this actor
         if response.kind == "Accept":
-            follow.state = "accepted"
+            follow.state = FollowState.ACCEPTED
         else:
             await session.delete(follow)
 

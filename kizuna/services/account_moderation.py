@@ -30,10 +30,11 @@ from kizuna.storage import account_moderation as store
 from kizuna.storage import audit, interactions, queue, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Report, User
+from kizuna.storage.states import Role
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("admin", "moderator", "user")
+ROLES = (Role.ADMIN, Role.MODERATOR, Role.USER)
 ACCOUNT_STATES = store.STATES  # the account list's filter: "" (any), local, remote, limited…
 ACTIONS = ("warn", "limit", "suspend")
 MAX_WARNING_TEXT = 1000
@@ -323,9 +324,9 @@ class AccountModeration:
             old = user.role
             if old == role:
                 return
-            if old == "admin" and await store.count_admins(session) <= 1:
+            if old == Role.ADMIN and await store.count_admins(session) <= 1:
                 raise PermissionDeniedError("the last administrator keeps that role")
-            user.role = role
+            user.role = Role(role)
             await audit.record(
                 session,
                 account_id=admin.account_id,

@@ -24,6 +24,7 @@ from kizuna.storage import communities, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, CommunityBan, ModerationLogEntry, Post
+from kizuna.storage.states import CommunityRank
 
 MAX_REASON = 500
 
@@ -48,7 +49,7 @@ class CommunityModeration:
         if group is None or group.actor_type != "Group" or not group.is_local:
             raise NotFoundError("no such community here")
         role = await communities.role_of(session, group.id, moderator.id)
-        if role is None or (owner and role != "owner"):
+        if role is None or (owner and role != CommunityRank.OWNER):
             raise PermissionDeniedError(
                 f"only the {'owner' if owner else 'moderators'} of !{group.acct} may do that"
             )
@@ -211,7 +212,7 @@ class CommunityModeration:
                 raise ValidationError("only another local member can be a moderator")
             if moderator and not await repo.follows_accepted(session, target.id, group.id):
                 raise ValidationError("only a member can be a moderator")
-            role = "moderator" if moderator else None
+            role = CommunityRank.MODERATOR if moderator else None
             await communities.set_role(session, group.id, target.id, role, self.clock())
             action = "add_moderator" if moderator else "remove_moderator"
             await self._log(session, group, owner, action, target=target)

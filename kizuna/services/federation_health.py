@@ -14,6 +14,7 @@ from kizuna.inbox.rejections import InboxAccounting
 from kizuna.storage import audit, health
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account
+from kizuna.storage.states import DeliveryState
 
 QUANTILES = (0.5, 0.9, 0.99)
 HOUR = timedelta(hours=1)
@@ -102,8 +103,8 @@ class FederationHealth:
                 latency = await health.latency_percentiles(session, now - span, QUANTILES)
                 windows.append(
                     Window(
-                        delivered=outcomes.get("delivered", 0),
-                        failed=outcomes.get("failed", 0) + outcomes.get("gone", 0),
+                        delivered=outcomes.get(DeliveryState.DELIVERED, 0),
+                        failed=sum(outcomes.get(s, 0) for s in health.FINISHED_FAILED),
                         latency={
                             f"p{round(q * 100)}": v for q, v in zip(QUANTILES, latency, strict=True)
                         },

@@ -13,6 +13,7 @@ from kizuna.storage import blocks, interactions, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
+from kizuna.storage.states import FollowState
 
 
 class FollowService:
@@ -50,7 +51,11 @@ class FollowService:
                 id=new_id(),
                 account_id=follower.id,
                 target_account_id=target.id,
-                state="pending" if target.locked or not target.is_local else "accepted",
+                state=(
+                    FollowState.PENDING
+                    if target.locked or not target.is_local
+                    else FollowState.ACCEPTED
+                ),
                 created_at=self.clock(),
             )
             if not target.is_local:
@@ -87,7 +92,7 @@ class FollowService:
         """Accept or reject a pending follow request addressed to `target`."""
         async with self.db.begin() as session:
             follow = await repo.get_follow(session, follower_id, target.id)
-            if follow is None or follow.state != "pending":
+            if follow is None or follow.state != FollowState.PENDING:
                 raise NotFoundError("no such follow request")
             follower = await repo.get_account(session, follower_id)
             assert follower is not None
@@ -99,6 +104,6 @@ class FollowService:
                 )
                 await self.outbox.send_accept(session, target, follower, follow_doc, accept=accept)
             if accept:
-                follow.state = "accepted"
+                follow.state = FollowState.ACCEPTED
             else:
                 await session.delete(follow)

@@ -24,6 +24,7 @@ from kizuna.services.posts import Visibility, can_see
 from kizuna.storage import audit, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post, Report, ReportNote, User
+from kizuna.storage.states import ReportState
 
 CATEGORIES = ("spam", "legal", "violation", "other")
 MAX_COMMENT = 1000
@@ -150,7 +151,7 @@ class ReportService:
                     comment=comment,
                     origin_domain="",
                     forward=forward,
-                    state="open",
+                    state=ReportState.OPEN,
                     created_at=now,
                     updated_at=now,
                 ),
@@ -185,10 +186,10 @@ class ReportService:
     # --- the moderators' queue -------------------------------------------------------------
 
     async def queue(
-        self, moderator: User, *, state: str = "open", max_id: int | None = None
+        self, moderator: User, *, state: str = ReportState.OPEN, max_id: int | None = None
     ) -> list[Report]:
         self._require(moderator)
-        if state not in ("open", "resolved"):
+        if state not in tuple(ReportState):
             raise ValidationError("state must be open or resolved")
         async with self.db.begin() as session:
             return await reports.list_reports(session, state=state, max_id=max_id)
@@ -270,7 +271,7 @@ class ReportService:
         self._require(moderator)
         async with self.db.begin() as session:
             report = await self._report(session, report_id)
-            if report.state == "resolved":
+            if report.state == ReportState.RESOLVED:
                 raise ValidationError("this report is resolved already")
             if action:
                 await self.moderation.apply(
@@ -282,7 +283,7 @@ class ReportService:
                     report_id=report.id,
                 )
             now = self.clock()
-            report.state = "resolved"
+            report.state = ReportState.RESOLVED
             report.action_taken = action or None
             report.resolved_by_id = moderator.account_id
             report.resolved_at = now
@@ -294,9 +295,9 @@ class ReportService:
         self._require(moderator)
         async with self.db.begin() as session:
             report = await self._report(session, report_id)
-            if report.state != "resolved":
+            if report.state != ReportState.RESOLVED:
                 raise ValidationError("this report is open already")
-            report.state = "open"
+            report.state = ReportState.OPEN
             report.resolved_at = None
             report.resolved_by_id = None
             report.updated_at = self.clock()

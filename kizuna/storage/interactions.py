@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from kizuna.storage.blocks import notification_filter, notification_unwanted
 from kizuna.storage.models import Account, Follow, Notification, Post, Reaction
 from kizuna.storage.repo import POST_LOADS
+from kizuna.storage.states import FollowState
 
 
 @dataclass(slots=True)
@@ -223,7 +224,7 @@ async def notify_new_follow(
     await notify(
         session,
         account_id=follow.target_account_id,
-        kind="follow" if follow.state == "accepted" else "follow_request",
+        kind="follow" if follow.state == FollowState.ACCEPTED else "follow_request",
         from_account_id=follow.account_id,
         post_id=None,
         now=now,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from kizuna.storage.ids import new_id
+from kizuna.storage.states import (
+    CommunityRank,
+    DeliveryState,
+    FollowState,
+    ReportState,
+    Role,
+    Severity,
+)
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -51,6 +60,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _tz() -> UTCDateTime:
     return UTCDateTime()
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumString(TypeDecorator[E]):
+    """A StrEnum column: hands back members, refuses to write a value that is none of them."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__(16)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Account(Base):
@@ -132,7 +161,7 @@ class User(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
     )
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="user")
+    role: Mapped[Role] = mapped_column(EnumString(Role), default=Role.USER)
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
     sign_up_reason: Mapped[str] = mapped_column(Text, default="")
     # The mixi2 feed rule: one post from a joined community every N home items; 0 turns it off.
@@ -144,12 +173,12 @@ class User(Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def is_moderator(self) -> bool:
         """Moderators handle reports and accounts; admins also everything else."""
-        return self.role in ("admin", "moderator")
+        return self.role in (Role.ADMIN, Role.MODERATOR)
 
 
 class LoginSession(Base):
@@ -236,8 +265,9 @@ class Follow(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # pending until the target (or its server) accepts; accepted follows feed the home timeline.
-    state: Mapped[str] = mapped_column(String(16), default="accepted")
+    state: Mapped[FollowState] = mapped_column(
+        EnumString(FollowState), default=FollowState.ACCEPTED
+    )
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
 
@@ -319,8 +349,10 @@ class Delivery(Base):
     )
     inbox_url: Mapped[str] = mapped_column(String(2048))
     domain: Mapped[str] = mapped_column(String(255))
-    # pending | delivered | failed (permanent or gave up) | gone (410)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # Its lifecycle: kizuna.storage.lifecycles.DELIVERY.
+    state: Mapped[DeliveryState] = mapped_column(
+        EnumString(DeliveryState), default=DeliveryState.PENDING
+    )
     # 0: new activities first; 1: retries and bulk work wait behind them.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -442,7 +474,7 @@ class CommunityRole(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[str] = mapped_column(String(16))  # owner | moderator
+    role: Mapped[CommunityRank] = mapped_column(EnumString(CommunityRank))
     created_at: Mapped[datetime] = mapped_column(_tz())
 
 
@@ -497,7 +529,7 @@ class DomainPolicy(Base):
     __tablename__ = "domain_policies"
 
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)  # lowercase, punycode
-    severity: Mapped[str] = mapped_column(String(16), default="suspend")  # noop|silence|suspend
+    severity: Mapped[Severity] = mapped_column(EnumString(Severity), default=Severity.SUSPEND)
     reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
     reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     public_comment: Mapped[str] = mapped_column(Text, default="")
@@ -622,7 +654,7 @@ class Report(Base):
     origin_domain: Mapped[str] = mapped_column(String(255), default="")  # "" = local reporter
     forward: Mapped[bool] = mapped_column(Boolean, default=False)
     forwarded_at: Mapped[datetime | None] = mapped_column(_tz())
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    state: Mapped[ReportState] = mapped_column(EnumString(ReportState), default=ReportState.OPEN)
     assigned_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     action_taken: Mapped[str | None] = mapped_column(String(32))
     resolved_by_id: Mapped[int | None] = mapped_column(

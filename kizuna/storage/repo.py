@@ -24,6 +24,7 @@ from kizuna.storage.models import (
     PostTag,
     User,
 )
+from kizuna.storage.states import FollowState, Role
 
 PAGE_SIZE = 40
 
@@ -165,7 +166,7 @@ async def list_users(session: AsyncSession) -> Sequence[User]:
 
 
 async def count_admins(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).where(User.role == "admin")) or 0)
+    return int(await session.scalar(select(func.count()).where(User.role == Role.ADMIN)) or 0)
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -238,7 +239,7 @@ async def delete_follow(session: AsyncSession, follower_id: int, target_id: int)
 
 
 async def follow_counts(session: AsyncSession, account_id: int) -> tuple[int, int]:
-    accepted = Follow.state == "accepted"
+    accepted = Follow.state == FollowState.ACCEPTED
     following = await session.scalar(
         select(func.count()).where(Follow.account_id == account_id, accepted)
     )
@@ -282,7 +283,7 @@ async def follows_accepted(session: AsyncSession, follower_id: int, target_id: i
         exists().where(
             Follow.account_id == follower_id,
             Follow.target_account_id == target_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
         )
     )
     return bool(await session.scalar(stmt))
@@ -327,7 +328,7 @@ async def pending_followers(session: AsyncSession, target_id: int) -> list[Accou
     stmt = (
         select(Account)
         .join(Follow, Follow.account_id == Account.id)
-        .where(Follow.target_account_id == target_id, Follow.state == "pending")
+        .where(Follow.target_account_id == target_id, Follow.state == FollowState.PENDING)
         .order_by(Follow.id)
     )
     return list((await session.scalars(stmt)).all())
@@ -403,7 +404,7 @@ async def follower_uris(
     stmt = (
         select(Account.uri)
         .join(Follow, Follow.account_id == Account.id)
-        .where(Follow.target_account_id == account_id, Follow.state == "accepted")
+        .where(Follow.target_account_id == account_id, Follow.state == FollowState.ACCEPTED)
         .order_by(Follow.id.desc())
         .offset(offset)
         .limit(limit)
@@ -417,7 +418,7 @@ async def following_uris(
     stmt = (
         select(Account.uri)
         .join(Follow, Follow.target_account_id == Account.id)
-        .where(Follow.account_id == account_id, Follow.state == "accepted")
+        .where(Follow.account_id == account_id, Follow.state == FollowState.ACCEPTED)
         .order_by(Follow.id.desc())
         .offset(offset)
         .limit(limit)
@@ -510,7 +511,7 @@ async def follower_inboxes(session: AsyncSession, account_id: int) -> list[tuple
         .join(Follow, Follow.account_id == Account.id)
         .where(
             Follow.target_account_id == account_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
             Account.domain != "",
         )
     )

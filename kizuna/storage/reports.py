@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from kizuna.storage.models import Account, Post, Report, ReportNote
 from kizuna.storage.repo import POST_LOADS
+from kizuna.storage.states import ReportState
 
 PAGE_SIZE = 40
 
@@ -49,7 +50,7 @@ async def list_reports(
 
 
 async def count_open(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Report).where(Report.state == "open")
+    stmt = select(func.count()).select_from(Report).where(Report.state == ReportState.OPEN)
     return int(await session.scalar(stmt) or 0)
 
 

@@ -25,6 +25,7 @@ from kizuna.services.communities import (
     split_ref,
 )
 from kizuna.storage.models import Account, User
+from kizuna.storage.states import CommunityRank
 from kizuna.web.context import require_user
 from kizuna.web.forms import Form, echo, form_draft, form_file, form_text
 from kizuna.web.render import render
@@ -293,7 +294,7 @@ async def _moderation_page(
         "view": view,
         "group": group,
         "roles": roles,
-        "is_owner": view.viewer_role == "owner",
+        "is_owner": view.viewer_role == CommunityRank.OWNER,
         "pending": await svc.follows.requests(group),
         "members": await svc.communities.members(_ref(request)),
         "bans": await services(request).communities.bans(group),

@@ -18,6 +18,7 @@ from kizuna.services.domain_policy import (
     ImportReport,
     PolicyValues,
 )
+from kizuna.storage.states import Severity
 from kizuna.web.context import require_admin
 from kizuna.web.forms import Form, form_text
 from kizuna.web.render import render
@@ -25,10 +26,14 @@ from kizuna.web.render import render
 routes = web.RouteTableDef()
 
 PAGE = "/admin/domains"
-SEVERITY_LABELS = {"suspend": "Suspend", "silence": "Limit", "noop": "No restriction"}
+SEVERITY_LABELS: dict[str, str] = {
+    Severity.SUSPEND: "Suspend",
+    Severity.SILENCE: "Limit",
+    Severity.NOOP: "No restriction",
+}
 EMPTY_FORM: dict[str, Any] = {
     "domain": "",
-    "severity": "suspend",
+    "severity": Severity.SUSPEND,
     "reject_media": False,
     "reject_reports": False,
     "obfuscate": False,
@@ -76,7 +81,7 @@ def _checked(form: Form, name: str) -> bool:
 def _policy_form(form: Form) -> dict[str, Any]:
     return {
         "domain": form_text(form, "domain", 300).strip(),
-        "severity": form_text(form, "severity", 16) or "suspend",
+        "severity": form_text(form, "severity", 16) or Severity.SUSPEND,
         "reject_media": _checked(form, "reject_media"),
         "reject_reports": _checked(form, "reject_reports"),
         "obfuscate": _checked(form, "obfuscate"),
@@ -278,7 +283,7 @@ async def get_about(request: web.Request) -> web.Response:
         "site": await svc.settings.site(),
         "blocks": await svc.domain_policy.public_list(signed_in=current_user(request) is not None),
         "public_csv": await svc.domain_policy.visibility() == "everyone",
-        "severities": {"suspend": "Suspended", "silence": "Limited"},
+        "severities": {Severity.SUSPEND: "Suspended", Severity.SILENCE: "Limited"},
         "title": "About",
     }
     return render(request, "about.html", context)
