@@ -8,9 +8,12 @@ faces' one; the CLI prints one line.
 KizunaError
 ├── ConfigError                bad configuration (CLI: one line, exit 2)
 ├── ValidationError            user input rejected (shown on the form)
-│   └── UploadTooLargeError
+│   ├── UploadTooLargeError
+│   └── ReactionLimitError     (kizuna.services.reactions) one reaction too many on a post
 ├── ConflictError              unique value taken, e.g. a user name
 ├── NotFoundError              no such thing, or not visible to the viewer
+│   └── ForeignResourceError   (kizuna.webfinger.codec) a WebFinger resource of another
+│                              server; also a LookupError
 ├── PermissionDeniedError      authenticated but not allowed
 │   └── ForbiddenError         between servers: a peer refused us, or we refuse a peer's
 │       │                      request (signer is not the actor, its reports are rejected)
@@ -19,7 +22,9 @@ KizunaError
 ├── ProtocolError              (kizuna.activitypub.errors) what a peer sent breaks the rules
 │   ├── InvalidActivityError   a document we were sent or fetched is malformed
 │   │   └── InvalidJsonError   not JSON at all, or nested deeper than we parse
-│   └── SignatureError         missing / invalid / unverifiable HTTP signature
+│   ├── SignatureError         missing / invalid / unverifiable HTTP signature
+│   └── MalformedResourceError (kizuna.webfinger.codec) not a handle or URL we can read;
+│                              also a ValueError
 └── FetchError                 (kizuna.federation.errors) transport: talking to a peer failed;
     │                          `url` is kept for logs
     ├── ObjectGoneError        the peer answered 410 Gone (deleted object/actor)

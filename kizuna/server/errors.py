@@ -55,6 +55,8 @@ STATUSES: dict[type[KizunaError], int] = {
 
 # Answered in JSON whatever the Accept header says: federation, discovery and the API.
 JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
+# Discovery answers any origin's scripts, its errors too (kizuna.webfinger.routes).
+CORS_PREFIXES = ("/.well-known/", "/nodeinfo/")
 
 
 def http_status(exc: KizunaError) -> int:
@@ -95,11 +97,13 @@ async def json_error_middleware(request: web.Request, handler: Handler) -> web.S
     pages' error middleware (its log line and 500 page)."""
     if not wants_json(request):
         return await handler(request)
+    cors = request.path.startswith(CORS_PREFIXES)
     try:
         return await handler(request)
     except KizunaError as exc:
-        return json_response({"error": str(exc)}, status=http_status(exc))
+        return json_response({"error": str(exc)}, status=http_status(exc), cors=cors)
     except web.HTTPException as exc:
         if not is_plain_http_error(exc):
             raise
-        return json_response({"error": http_error_message(exc)}, status=exc.status)
+        message = http_error_message(exc)
+        return json_response({"error": message}, status=exc.status, cors=cors)
