@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from kizuna.activitypub.activities import follow_json
@@ -20,7 +18,6 @@ async def _start(network: Network) -> tuple[Instance, Account, Account]:
     a = await network.start("a.test")
     await make_user(a.services, "alice")
     await make_user(a.services, "dana", role="admin")
-    await asyncio.sleep(0)  # run_live has started listening to commits
     return a, await stored_account(a.services, "alice"), await stored_account(a.services, "dana")
 
 
