@@ -529,11 +529,13 @@ async def new_post_latency(
         services = Services.build(config, Database(ctx.engine), http)
         await services.start()
         stop = asyncio.Event()
+        # Commits wake the worker (Services.run_live), as in `kizuna serve`.
+        live = asyncio.ensure_future(services.run_live(stop))
         worker = asyncio.ensure_future(services.delivery.run_forever(stop))
         try:
             empty = await timed_post(services, ctx, probe, expected)
             rows = await insert_backlog(ctx.engine, ctx.author.id, args)
-            services.delivery.wakeup.set()
+            services.delivery.wakeup.set()  # rows inserted by the bench itself: no commit hook
             await asyncio.sleep(0.5)  # the worker is into the backlog and the hanging server
             async with ctx.engine.connect() as conn:
                 left = int(
@@ -547,6 +549,7 @@ async def new_post_latency(
         finally:
             stop.set()
             await worker
+            await live
     print(
         f"new post to {expected} servers, one in-process worker: empty queue first "
         f"{num(empty[0], '.3f')} s, all {num(empty[1], '.3f')} s; with {rows} backlog rows "

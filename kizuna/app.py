@@ -17,6 +17,7 @@ from kizuna.federation.addresses import PublicOnlyResolver
 from kizuna.inbox import routes as inbox_routes
 from kizuna.server.connections import ConnectionGuard, connection_guard_key, connection_middleware
 from kizuna.server.context import services_key
+from kizuna.server.errors import json_error_middleware
 from kizuna.server.rate_limits import RateLimits, rate_limits_key
 from kizuna.storage.engine import Database
 from kizuna.web import (
@@ -61,6 +62,7 @@ def create_app(config: Config, *, db: Database | None = None) -> web.Application
         middlewares=[
             headers_middleware,
             error_middleware,
+            json_error_middleware,
             connection_middleware,
             session_middleware,
             upload_middleware,

@@ -25,6 +25,7 @@ from kizuna.server.access_log import KizunaAccessLogger
 from kizuna.server.connections import guard_connections
 from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
+from kizuna.storage.states import Role
 
 
 class CliError(Exception):
@@ -113,7 +114,7 @@ async def _require_schema(svc: Services) -> None:
 async def _user_create(svc: Services, args: argparse.Namespace) -> int:
     await _require_schema(svc)
     password = args.password or generate_password()
-    role = "admin" if args.admin else "user"
+    role = Role.ADMIN if args.admin else Role.USER
     user = await svc.accounts.create_user(args.name, password, role=role)
     print(f"created @{user.account.username} ({role})")
     if not args.password:

@@ -116,7 +116,7 @@ def _domain(config: Config, db: Database, net: _Transport) -> _Domain:
     settings = SettingsService(db)
     media = MediaStore(config.media_dir, max_bytes=config.max_upload_bytes)
     documents = ActorDocuments(db, config)
-    outbox = Outbox(config, documents, utcnow, wake_delivery=net.delivery.wakeup.set)
+    outbox = Outbox(config, documents, utcnow)
     surface = Surface(config)  # what actions leave for the people they concern
     follows = FollowService(db, outbox, surface)
     custom_emoji = CustomEmojiService(db, config, media, net.federation, utcnow)
@@ -186,9 +186,7 @@ def _moderation(config: Config, db: Database, net: _Transport, core: _Domain) ->
         domain_policy=domain_policy,
         blocklists=BlocklistSubscriptions(db, net.federation, domain_policy),
         inbox_accounting=inbox_accounting,
-        federation_health=FederationHealth(
-            db, net.policy, inbox_accounting, net.delivery.wakeup.set
-        ),
+        federation_health=FederationHealth(db, net.policy, inbox_accounting),
     )
 
 

@@ -31,7 +31,7 @@ JsonObject = dict[str, Any]
 @routes.get("/api/timelines/home")
 async def get_home_timeline(request: web.Request) -> web.Response:
     user = current_user(request)
-    if user is None:  # error_middleware answers in JSON under /api/
+    if user is None:  # json_error_middleware answers in JSON under /api/
         raise web.HTTPUnauthorized(text="log in first: this feed is read with the session cookie")
     limit = parse_limit(request)
     svc = services(request)

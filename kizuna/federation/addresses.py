@@ -8,7 +8,7 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from kizuna.activitypub.errors import UnsafeAddressError
+from kizuna.federation.errors import UnsafeAddressError
 
 # IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits: a connection to
 # one reaches (through a translator or tunnel) that IPv4 address, so it is judged instead.

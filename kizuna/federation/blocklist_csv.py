@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kizuna.federation.domains import DomainError, normalize_domain
+from kizuna.storage.states import Severity
 
 __all__ = [
     "HEADER",
@@ -38,7 +39,7 @@ __all__ = [
     "parse_blocklist",
 ]
 
-SEVERITIES = ("suspend", "silence", "noop")
+SEVERITIES = tuple(Severity)
 HEADER = (
     "#domain",
     "#severity",
@@ -62,7 +63,7 @@ class BlocklistError(ValueError):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockRow:
     domain: str  # normalised: lowercase punycode, no wildcard
-    severity: str = "suspend"
+    severity: Severity = Severity.SUSPEND
     reject_media: bool = False
     reject_reports: bool = False
     public_comment: str = ""
@@ -153,7 +154,7 @@ def _row(cells: dict[str, str]) -> BlockRow:
         domain = normalize_domain(raw_domain)
     except DomainError as exc:
         raise ValueError(str(exc)) from None
-    severity = cells.get("severity", "").strip().lower() or "suspend"
+    severity = cells.get("severity", "").strip().lower() or Severity.SUSPEND
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity[:40]!r} (suspend, silence or noop)")
     comment = cells.get("public_comment", "").strip()
@@ -161,7 +162,7 @@ def _row(cells: dict[str, str]) -> BlockRow:
         raise ValueError(f"the public comment is longer than {MAX_COMMENT} characters")
     return BlockRow(
         domain=domain,
-        severity=severity,
+        severity=Severity(severity),
         reject_media=_flag(cells, "reject_media"),
         reject_reports=_flag(cells, "reject_reports"),
         public_comment=comment,

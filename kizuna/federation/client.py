@@ -15,11 +15,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from kizuna.activitypub import jsonload
-from kizuna.activitypub.errors import (
+from kizuna.activitypub.errors import InvalidJsonError
+from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject, host_of
+from kizuna.federation import bodies
+from kizuna.federation.addresses import check_literal
+from kizuna.federation.errors import (
     DomainPolicyFetchError,
     FetchError,
     ForbiddenError,
-    InvalidJsonError,
     NotJsonError,
     ObjectGoneError,
     ObjectNotFoundError,
@@ -28,9 +31,6 @@ from kizuna.activitypub.errors import (
     TooManyRedirectsError,
     UnsafeAddressError,
 )
-from kizuna.activitypub.vocab import ACTIVITY_JSON, JsonObject, host_of
-from kizuna.federation import bodies
-from kizuna.federation.addresses import check_literal
 from kizuna.federation.keys import PrivateKey
 from kizuna.federation.signatures import load_private_key_pem, sign_cavage, sign_rfc9421
 

@@ -19,13 +19,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from kizuna import background
-from kizuna.activitypub.errors import DomainPolicyFetchError, FetchError
 from kizuna.activitypub.ids import local_actor_urls
 from kizuna.federation.client import FederationClient, RequestSigner
+from kizuna.federation.errors import DomainPolicyFetchError, FetchError
 from kizuna.federation.signatures import load_private_key_pem
 from kizuna.storage import queue
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account, Delivery, PeerDomain
+from kizuna.storage.states import DeliveryState
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    state: str  # delivered | pending | failed | gone
+    state: DeliveryState
     status: int | None
     error: str | None
     next_attempt_at: datetime | None = None
@@ -284,19 +285,21 @@ class DeliveryWorker:
             )
         except DomainPolicyFetchError as exc:
             # Suspended or not allow-listed: visibly failed, never retried into the void.
-            return Outcome(state="failed", status=None, error=str(exc))
+            return Outcome(state=DeliveryState.FAILED, status=None, error=str(exc))
         except FetchError as exc:
             return self._retry(delivery.attempts, delivery.created_at, None, str(exc), None)
         status = result.status
         if 200 <= status < 300:
-            return Outcome(state="delivered", status=status, error=None)
+            return Outcome(state=DeliveryState.DELIVERED, status=status, error=None)
         if status == 410:
-            return Outcome(state="gone", status=status, error="the inbox is gone (410)")
+            return Outcome(state=DeliveryState.GONE, status=status, error="the inbox is gone (410)")
         if 300 <= status < 400:
             # An inbox that redirects a signed POST will not take it elsewhere either.
-            return Outcome(state="failed", status=status, error="the inbox redirected")
+            return Outcome(state=DeliveryState.FAILED, status=status, error="the inbox redirected")
         if 400 <= status < 500 and status not in PERMANENT_4XX_EXCEPT:
-            return Outcome(state="failed", status=status, error=result.body[:500] or None)
+            return Outcome(
+                state=DeliveryState.FAILED, status=status, error=result.body[:500] or None
+            )
         wait = retry_after(result.retry_after, now) if status == 429 else None
         return self._retry(delivery.attempts, delivery.created_at, status, result.body[:500], wait)
 
@@ -310,9 +313,11 @@ class DeliveryWorker:
     ) -> Outcome:
         now = self.clock()
         if now - created_at > GIVE_UP_AFTER:
-            return Outcome(state="failed", status=status, error=f"gave up after a week: {error}")
+            return Outcome(
+                state=DeliveryState.FAILED, status=status, error=f"gave up after a week: {error}"
+            )
         at = now + (wait if wait is not None else backoff(attempts, self.rng))
-        return Outcome(state="pending", status=status, error=error, next_attempt_at=at)
+        return Outcome(state=DeliveryState.PENDING, status=status, error=error, next_attempt_at=at)
 
     async def _record(self, outcomes: Sequence[queue.Settlement]) -> None:
         """One transaction for the outcomes, and one peer update per server."""
@@ -337,15 +342,15 @@ class DeliveryWorker:
     def _update_health(
         self, peer: PeerDomain, results: list[queue.Settlement], now: datetime
     ) -> None:
-        answered = any(r.state != "pending" and r.status is not None for r in results)
-        failing = any(r.state == "pending" and r.status != 429 for r in results)
+        answered = any(r.state != DeliveryState.PENDING and r.status is not None for r in results)
+        failing = any(r.state == DeliveryState.PENDING and r.status != 429 for r in results)
         if answered:
             if peer.unavailable:
                 logger.info("%s answers again: available", peer.domain)
             peer.failing_since = None
             peer.unavailable = False
             peer.next_probe_at = None
-            if any(r.state == "delivered" for r in results):
+            if any(r.state == DeliveryState.DELIVERED for r in results):
                 peer.last_success_at = now
         elif failing:
             peer.failing_since = peer.failing_since or now

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from kizuna.activitypub.errors import FetchError, SignatureError
+from kizuna.activitypub.errors import SignatureError
+from kizuna.federation.errors import FetchError
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.federation.signatures import (
     PublicKey,

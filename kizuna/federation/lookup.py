@@ -13,17 +13,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kizuna.activitypub.actors import RemoteActor, parse_actor
-from kizuna.activitypub.errors import (
-    FetchError,
-    IdentityMismatchError,
-    InvalidActivityError,
-    ObjectNotFoundError,
-)
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.vocab import ACTOR_TYPES, ActorType, host_of
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import FetchError, IdentityMismatchError, ObjectNotFoundError
 from kizuna.federation.peers import PeerSoftware
 from kizuna.storage import repo
 from kizuna.storage.engine import Database

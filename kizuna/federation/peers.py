@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.nodeinfo import nodeinfo_href, software_name
 from kizuna.clock import utcnow
+from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
@@ -84,6 +84,6 @@ class PeerSoftware:
             if href is None:
                 return None
             return software_name((await self.client.get_json(href, accept="application/json")).doc)
-        except ApError as exc:
+        except KizunaError as exc:
             logger.info("no NodeInfo from %s: %s", domain, exc)
             return None

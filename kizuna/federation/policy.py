@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kizuna.federation.domains import covering
 from kizuna.storage import domain_policies
 from kizuna.storage.engine import Database
+from kizuna.storage.states import Severity
 
 __all__ = ["OPEN", "Decision", "FederationPolicy"]
 
@@ -33,7 +34,7 @@ OPEN = Decision()
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    severity: str
+    severity: Severity
     reject_media: bool
     reject_reports: bool
 
@@ -74,7 +75,9 @@ class FederationPolicy:
         self._rules = {r.domain: _Rule(r.severity, r.reject_media, r.reject_reports) for r in rows}
         self._allowed = frozenset(a.domain for a in allowed)
         self._allowlist_mode = mode == "allowlist"
-        self._silenced = tuple(sorted(d for d, r in self._rules.items() if r.severity == "silence"))
+        self._silenced = tuple(
+            sorted(d for d, r in self._rules.items() if r.severity == Severity.SILENCE)
+        )
         self._version = version
         return self
 
@@ -95,7 +98,7 @@ class FederationPolicy:
             return OPEN
         rule_domain = covering(host, self._rules.keys())
         rule = self._rules.get(rule_domain) if rule_domain else None
-        if rule is not None and rule.severity == "suspend":
+        if rule is not None and rule.severity == Severity.SUSPEND:
             return Decision(
                 refused=True,
                 reject_media=True,
@@ -110,7 +113,7 @@ class FederationPolicy:
         if rule is None:
             return OPEN
         return Decision(
-            silenced=rule.severity == "silence",
+            silenced=rule.severity == Severity.SILENCE,
             reject_media=rule.reject_media,
             reject_reports=rule.reject_reports,
             rule=rule_domain,

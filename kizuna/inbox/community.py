@@ -36,7 +36,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from kizuna.activitypub.errors import IdentityMismatchError, InvalidActivityError
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.objects import (
     Activity,
     Announce,
@@ -55,6 +55,7 @@ from kizuna.activitypub.objects import (
 )
 from kizuna.activitypub.vocab import REACTION_TYPES, JsonObject, host_of
 from kizuna.errors import PermissionDeniedError
+from kizuna.federation.errors import IdentityMismatchError
 from kizuna.inbox.context import Context
 from kizuna.outbox import groups
 from kizuna.services.community_moderation import remove_from_community

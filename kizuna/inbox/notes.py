@@ -15,13 +15,13 @@ from urllib.parse import unquote
 
 from kizuna.activitypub.actors import RemoteActor
 from kizuna.activitypub.emoji import emojify_html, find_shortcodes
-from kizuna.activitypub.errors import ApError, IdentityMismatchError
 from kizuna.activitypub.html_rewrite import Rewriter, start_tag
 from kizuna.activitypub.ids import tag_path
 from kizuna.activitypub.objects import RemoteNote, parse_note
 from kizuna.activitypub.vocab import host_of
 from kizuna.errors import KizunaError
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import IdentityMismatchError
 from kizuna.federation.lookup import RemoteAccountService, apply_actor, check_lengths
 from kizuna.services.custom_emoji import CustomEmojiService, image_src
 from kizuna.services.posts import revise
@@ -149,7 +149,7 @@ class NoteStore:
             return known
         try:
             parent_note, parent_author = await self.fetch(session, note.in_reply_to)
-        except ApError as exc:
+        except KizunaError as exc:
             logger.info("parent %s not fetched: %s", note.in_reply_to, exc)
             return None
         if parent_note.id != note.in_reply_to:
@@ -173,7 +173,7 @@ class NoteStore:
                 emoji = await self.emoji.remote(
                     session, tag.shortcode, author.domain, tag.icon_url, tag.id
                 )
-            except (ApError, KizunaError) as exc:
+            except KizunaError as exc:
                 logger.info("emoji :%s: of %s not kept: %s", tag.shortcode, note.id, exc)
                 continue
             src = image_src(emoji)

@@ -14,15 +14,11 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kizuna.activitypub.errors import (
-    ApError,
-    DomainRefusedError,
-    PeerUnavailableError,
-)
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import KizunaError
+from kizuna.federation.errors import DomainRefusedError, PeerUnavailableError
 from kizuna.federation.policy import FederationPolicy
 from kizuna.inbox.context import Context, Deps, RemoteEmoji
 from kizuna.inbox.handlers.registry import dispatch
@@ -84,14 +80,14 @@ class InboxProcessor:
                 async with self.db.begin() as session:
                     await self.dispatch(session, row)
                     await queue.settle_inbox(
-                        session, row.id, now=self.clock(), error=None, retry_at=None
+                        session, row, now=self.clock(), error=None, retry_at=None
                     )
                 continue
             except PeerUnavailableError as exc:
                 # The origin may answer later: kept for another attempt (at most a few).
                 error, final = f"{type(exc).__name__}: {exc}", False
                 logger.info("inbox %s %s waits: %s", row.activity_type, row.activity_id, exc)
-            except (ApError, KizunaError) as exc:
+            except KizunaError as exc:
                 error = f"{type(exc).__name__}: {exc}"  # refused for good, reason kept
                 logger.info("inbox %s %s refused: %s", row.activity_type, row.activity_id, exc)
             except Exception as exc:
@@ -100,9 +96,7 @@ class InboxProcessor:
             now = self.clock()
             retry_at = None if final else now + timedelta(minutes=2**row.attempts)
             async with self.db.begin() as session:
-                await queue.settle_inbox(session, row.id, now=now, error=error, retry_at=retry_at)
-        if rows:
-            self.outbox.wake()
+                await queue.settle_inbox(session, row, now=now, error=error, retry_at=retry_at)
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

@@ -7,18 +7,11 @@ import logging
 from aiohttp import web
 
 from kizuna.activitypub import jsonload
-from kizuna.activitypub.errors import (
-    ApError,
-    DomainRefusedError,
-    FetchError,
-    ForbiddenError,
-    InvalidActivityError,
-    InvalidJsonError,
-    SignatureError,
-)
+from kizuna.activitypub.errors import InvalidActivityError, InvalidJsonError, SignatureError
 from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, host_of, is_activity_media_type
 from kizuna.errors import KizunaError, NotFoundError
 from kizuna.federation import bodies
+from kizuna.federation.errors import DomainRefusedError, FetchError, ForbiddenError
 from kizuna.federation.signatures import key_id_of
 from kizuna.realtime.events import LiveEvent
 from kizuna.server import rate_limits
@@ -76,7 +69,7 @@ async def _post(request: web.Request, recipient: str | None) -> web.Response:
             method=request.method, path_qs=request.raw_path, headers=request.headers, body=body
         )
         received = await svc.inbox.receive(doc, signer, recipient=recipient)
-    except (web.HTTPException, ApError, KizunaError) as exc:
+    except (web.HTTPException, KizunaError) as exc:
         accounting.rejected(sender or _origin_host(doc), rejection_reason(exc, doc))
         if not isinstance(exc, web.HTTPException):
             logger.info(

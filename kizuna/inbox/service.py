@@ -11,16 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from kizuna.activitypub.errors import (
-    DomainRefusedError,
-    ForbiddenError,
-    InvalidActivityError,
-    SignatureError,
-)
+from kizuna.activitypub.errors import InvalidActivityError, SignatureError
 from kizuna.activitypub.vocab import ACTIVITY_TYPES, JsonObject, get_id, host_of, is_http_url
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError
+from kizuna.federation.errors import DomainRefusedError, ForbiddenError
 from kizuna.federation.keyring import KeyRing
 from kizuna.federation.policy import FederationPolicy
 from kizuna.federation.signatures import key_id_of, verify_request

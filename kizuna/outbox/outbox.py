@@ -58,17 +58,10 @@ class Outbox:
         config: Config,
         documents: ActorDocuments,
         clock: Callable[[], datetime],
-        *,
-        wake_delivery: Callable[[], None],
     ) -> None:
         self.config = config
         self.documents = documents
         self.clock = clock
-        self._wake_delivery = wake_delivery
-
-    def wake(self) -> None:
-        """Delivery workers in this process wake on new rows instead of polling."""
-        self._wake_delivery()
 
     def actor_id(self, account: Account) -> str:
         return local_actor_urls(self.config.base_url, account.actor_type, account.username).id
@@ -85,7 +78,8 @@ class Outbox:
         priority: int = queue.INTERACTIVE,
     ) -> int:
         """`delay`: not before then (an activity that must arrive after an earlier one);
-        `priority`: queue.BULK for mass work nobody waits for (it goes after new posts)."""
+        `priority`: queue.BULK for mass work nobody waits for (it goes after new posts).
+        The delivery workers wake when the caller's transaction commits."""
         wanted = [t for t in targets if t[1] and t[1] != self.config.domain]
         if not wanted:
             return 0

@@ -9,7 +9,8 @@ from typing import Protocol
 
 from kizuna.realtime.broker import Broker
 from kizuna.realtime.events import LiveEvent
-from kizuna.storage.models import Follow, Notification, OutboxActivity, Post
+from kizuna.storage.models import Follow, Notification, Post
+from kizuna.storage.queue import DeliveriesDue
 
 
 class Relay(Protocol):
@@ -22,7 +23,7 @@ class Relay(Protocol):
 
 def events_from(touched: Sequence[object]) -> list[LiveEvent]:
     """The hints one committed transaction gives: new posts and notifications, changed
-    follows, and a wake-up for delivery workers when it queued an activity."""
+    follows, and a wake-up for delivery workers when it made deliveries due."""
     events: list[LiveEvent] = []
     seen: set[tuple[str, int]] = set()
     queued = False
@@ -48,7 +49,7 @@ def events_from(touched: Sequence[object]) -> list[LiveEvent]:
             if ("follow", obj.account_id) not in seen:
                 seen.add(("follow", obj.account_id))
                 events.append(LiveEvent(kind="follow", account_id=obj.account_id))
-        elif isinstance(obj, OutboxActivity):
+        elif isinstance(obj, DeliveriesDue):
             queued = True
     if queued:
         events.append(LiveEvent(kind="delivery"))

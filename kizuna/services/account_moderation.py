@@ -30,10 +30,11 @@ from kizuna.storage import account_moderation as store
 from kizuna.storage import audit, queue, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, AccountWarning, AuditLogEntry, Report, User
+from kizuna.storage.states import Role
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("admin", "moderator", "user")
+ROLES = (Role.ADMIN, Role.MODERATOR, Role.USER)
 ACCOUNT_STATES = store.STATES  # the account list's filter: "" (any), local, remote, limited…
 ACTIONS = ("warn", "limit", "suspend")
 MAX_WARNING_TEXT = 1000
@@ -265,7 +266,6 @@ class AccountModeration:
     ) -> Account:
         async with self.db.begin() as session:
             account = await self.apply(session, moderator, account_id, action, text=text)
-        self.outbox.wake()
         return account
 
     async def lift(self, moderator: User, account_id: int, action: str) -> Account:
@@ -297,7 +297,6 @@ class AccountModeration:
                 now=now,
                 data={"acct": account.acct},
             )
-        self.outbox.wake()
         return account
 
     async def set_role(self, admin: User, account_id: int, role: str) -> None:
@@ -313,9 +312,9 @@ class AccountModeration:
             old = user.role
             if old == role:
                 return
-            if old == "admin" and await store.count_admins(session) <= 1:
+            if old == Role.ADMIN and await store.count_admins(session) <= 1:
                 raise PermissionDeniedError("the last administrator keeps that role")
-            user.role = role
+            user.role = Role(role)
             await audit.record(
                 session,
                 account_id=admin.account_id,
@@ -368,8 +367,6 @@ class AccountModeration:
             for path in files:
                 await self.media.remove(path)
             logger.info("suspended account %s purged", account.acct)
-        if due:
-            self.outbox.wake()
         return len(due)
 
     async def _purge(self, session: Session, account: Account, now: datetime) -> None:

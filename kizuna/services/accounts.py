@@ -24,6 +24,7 @@ from kizuna.services.settings import Registrations, SettingsService
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account, LoginSession, User
+from kizuna.storage.states import Role
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
 # Names that would read as the instance itself, or collide with later actor paths.
@@ -126,7 +127,7 @@ class AccountService:
         username: str,
         password: str,
         *,
-        role: str = "user",
+        role: str = Role.USER,
         approved: bool = True,
         reason: str = "",
     ) -> User:
@@ -150,7 +151,7 @@ class AccountService:
         set_actor_urls(account, user_urls(self.config.base_url, username))
         user = User(
             password_hash=password_hash,
-            role=role,
+            role=Role(role),
             approved=approved,
             sign_up_reason=reason,
             created_at=now,
@@ -253,8 +254,6 @@ class AccountService:
             raise
         for old in replaced:
             await self.media.remove(old)
-        if self.outbox is not None:
-            self.outbox.wake()
 
     def _html(self, text: str) -> str:
         base = self.config.base_url
@@ -311,7 +310,7 @@ class AccountService:
             taken = await repo.username_taken(session, username.casefold())
         name = f"{username}_{secrets.token_hex(2)}" if taken else username
         password = generate_password()
-        await self.create_user(name, password, role="admin")
+        await self.create_user(name, password, role=Role.ADMIN)
         return name, password
 
     async def set_password(self, username: str, password: str) -> str:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from kizuna.activitypub.errors import FetchError
 from kizuna.background import run_until_stopped
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, ValidationError
@@ -28,10 +27,12 @@ from kizuna.federation.blocklist_csv import (
     parse_blocklist,
 )
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import FetchError
 from kizuna.services.domain_policy import DomainPolicyService, PolicyValues
 from kizuna.storage import audit, domain_admin, domain_policies
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import BlocklistSubscription, DomainPolicy
+from kizuna.storage.states import Severity
 
 __all__ = ["ApplyReport", "BlocklistSubscriptions", "SubscriptionView"]
 
@@ -215,7 +216,7 @@ class BlocklistSubscriptions:
                     before = await self.policies.delete(
                         session, domain, admin_id=admin_id, reason=reason, source=sub.url
                     )
-                    if before is not None and before.severity == "suspend":
+                    if before is not None and before.severity == Severity.SUSPEND:
                         lifted.append(domain)
                 else:
                     after = PolicyValues(**entry["after"], private_comment=reason)
@@ -228,8 +229,8 @@ class BlocklistSubscriptions:
                         subscription_id=sub.id,
                         source=sub.url,
                     )
-                    lowered = before is not None and before.severity == "suspend"
-                    if lowered and after.severity != "suspend":
+                    lowered = before is not None and before.severity == Severity.SUSPEND
+                    if lowered and after.severity != Severity.SUSPEND:
                         lifted.append(domain)
                 report.applied.append(f"{op} {domain}")
             sub.pending = [e for e in sub.pending or [] if e["op"] not in CHANGE_OPS]

@@ -102,7 +102,6 @@ class BlockService:
             if not target.is_local and row.uri:
                 doc = block_json(id=row.uri, actor=actor, object=target.uri)
                 await self.outbox.enqueue(session, blocker, doc, _inbox(target))
-        self.outbox.wake()
         return row
 
     async def unblock(self, blocker: Account, target_id: int) -> None:
@@ -115,7 +114,6 @@ class BlockService:
             block_doc = block_json(id=row.uri, actor=actor, object=target.uri)
             doc = undo_json(id=undo_id(row.uri), actor=actor, object=block_doc)
             await self.outbox.enqueue(session, blocker, doc, _inbox(target))
-        self.outbox.wake()
 
     async def _end_follows(self, session: Session, account: Account, other: Account) -> None:
         """Both directions, pending requests too; the remote side is told (Undo / Reject)."""
@@ -209,7 +207,6 @@ class BlockService:
             for follow in incoming:
                 await self._reject(session, account, others[follow.account_id], follow)
             await blocks.delete_notifications_from(session, account.id, domain=domain)
-        self.outbox.wake()
         return domain
 
     async def unblock_domain(self, account: Account, text: str) -> None:

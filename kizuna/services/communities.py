@@ -39,6 +39,7 @@ from kizuna.storage.models import (
     ModerationLogEntry,
     Post,
 )
+from kizuna.storage.states import CommunityRank, FollowState
 
 SLUG_RE = re.compile(r"[a-z0-9_]{3,30}")
 # Paths of our own beside /c/: a community named so would shadow a page.
@@ -71,8 +72,8 @@ class CommunityView:
     community: Community | None  # None for a remote community
     members: int
     posts: int
-    moderators: list[tuple[Account, str]]
-    viewer_role: str | None  # owner | moderator
+    moderators: list[tuple[Account, CommunityRank]]
+    viewer_role: CommunityRank | None
     viewer_state: str | None  # member | pending | banned
     pinned: list[Post]
     page: Page
@@ -199,7 +200,6 @@ class CommunityService:
                 ),
             )
             await self.outbox.send_update_actor(session, group)
-        self.outbox.wake()
 
     async def create(self, owner: Account, new: NewCommunity) -> Account:
         slug = validate_slug(new.slug.strip())
@@ -235,7 +235,7 @@ class CommunityService:
                     created_at=now,
                 )
             )
-            await communities.set_role(session, group.id, owner.id, "owner", now)
+            await communities.set_role(session, group.id, owner.id, CommunityRank.OWNER, now)
             await repo.add_follow(
                 session,
                 Follow(account_id=owner.id, target_account_id=group.id, created_at=now),
@@ -292,7 +292,7 @@ class CommunityService:
                 if await communities.get_ban(session, group.id, viewer.id) is not None:
                     state = "banned"
                 elif follow is not None:
-                    state = "member" if follow.state == "accepted" else "pending"
+                    state = "member" if follow.state == FollowState.ACCEPTED else "pending"
             hiding = (
                 blocks.post_filters(await blocks.viewer_filter(session, viewer.id, self.clock()))
                 if viewer is not None
@@ -339,7 +339,7 @@ class CommunityService:
     async def leave(self, account: Account, ref: str) -> None:
         group = await self.group(ref)
         async with self.db.begin() as session:
-            if await communities.role_of(session, group.id, account.id) == "owner":
+            if await communities.role_of(session, group.id, account.id) == CommunityRank.OWNER:
                 raise ValidationError("the owner cannot leave; hand the community over first")
         await self.follows.unfollow_account(account, group.id)
 

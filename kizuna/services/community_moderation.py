@@ -25,6 +25,7 @@ from kizuna.storage import communities, repo
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, CommunityBan, ModerationLogEntry, Post
+from kizuna.storage.states import CommunityRank
 
 MAX_REASON = 500
 
@@ -49,7 +50,7 @@ class CommunityModeration:
         if group is None or not group.is_group or not group.is_local:
             raise NotFoundError("no such community here")
         role = await communities.role_of(session, group.id, moderator.id)
-        if role is None or (owner and role != "owner"):
+        if role is None or (owner and role != CommunityRank.OWNER):
             raise PermissionDeniedError(
                 f"only the {'owner' if owner else 'moderators'} of !{group.acct} may do that"
             )
@@ -118,7 +119,6 @@ class CommunityModeration:
                 reason=reason,
             )
             await remove_from_community(session, post)
-        self.outbox.wake()
 
     async def ban(
         self, group_id: int, moderator: Account, account_id: int, *, reason: str = ""
@@ -151,7 +151,6 @@ class CommunityModeration:
             )
             await repo.delete_follow(session, target.id, group.id)  # membership ends
             await self._log(session, group, moderator, "ban", target=target, reason=reason)
-        self.outbox.wake()
 
     async def unban(self, group_id: int, moderator: Account, account_id: int) -> None:
         async with self.db.begin() as session:
@@ -175,7 +174,6 @@ class CommunityModeration:
             await groups.announce(self.outbox, session, group, undo, extra=[target])
             await communities.remove_ban(session, group.id, target.id)
             await self._log(session, group, moderator, "unban", target=target)
-        self.outbox.wake()
 
     async def pin(self, group_id: int, moderator: Account, post_id: int, *, pinned: bool) -> None:
         async with self.db.begin() as session:
@@ -203,7 +201,6 @@ class CommunityModeration:
                 target=post.account,
                 post_uri=post.uri,
             )
-        self.outbox.wake()
 
     async def appoint(
         self, group_id: int, owner: Account, account_id: int, *, moderator: bool
@@ -216,7 +213,7 @@ class CommunityModeration:
                 raise ValidationError("only another local member can be a moderator")
             if moderator and not await repo.follows_accepted(session, target.id, group.id):
                 raise ValidationError("only a member can be a moderator")
-            role = "moderator" if moderator else None
+            role = CommunityRank.MODERATOR if moderator else None
             await communities.set_role(session, group.id, target.id, role, self.clock())
             action = "add_moderator" if moderator else "remove_moderator"
             await self._log(session, group, owner, action, target=target)

@@ -35,7 +35,7 @@ from kizuna.activitypub.emoji import (
     REMOTE_SHORTCODE_RE,
     find_shortcodes,
 )
-from kizuna.activitypub.errors import InvalidActivityError, NotAnImageError, UnsafeAddressError
+from kizuna.activitypub.errors import InvalidActivityError
 from kizuna.activitypub.ids import media_path
 from kizuna.activitypub.reactions import EmojiTag, emoji_tag_json
 from kizuna.activitypub.text import extract_shortcodes
@@ -45,6 +45,7 @@ from kizuna.config import Config
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
 from kizuna.federation.addresses import is_ip_literal, is_public_address
 from kizuna.federation.client import FederationClient
+from kizuna.federation.errors import NotAnImageError, UnsafeAddressError
 from kizuna.services.images import ImageRules
 from kizuna.services.media import MediaStore, over_limit
 from kizuna.storage import emoji as storage

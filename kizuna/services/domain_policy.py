@@ -31,6 +31,7 @@ from kizuna.storage import audit, domain_admin, domain_policies
 from kizuna.storage.domain_admin import Sample
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import AllowedDomain, DomainPolicy
+from kizuna.storage.states import Severity
 
 __all__ = [
     "MODES",
@@ -48,12 +49,12 @@ VISIBILITIES = ("nobody", "users", "everyone")  # Mastodon's show_domain_blocks:
 DEFAULT_VISIBILITY = "users"
 MAX_PUBLIC_COMMENT = 2000
 MAX_PRIVATE_COMMENT = 5000
-_RANK = {"noop": 0, "silence": 1, "suspend": 2}
+_RANK: dict[str, int] = {Severity.NOOP: 0, Severity.SILENCE: 1, Severity.SUSPEND: 2}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyValues:
-    severity: str = "suspend"
+    severity: str = Severity.SUSPEND  # as typed until validated
     reject_media: bool = False
     reject_reports: bool = False
     public_comment: str = ""
@@ -101,7 +102,7 @@ class PolicyValues:
 
 def at_least_as_strict(a: PolicyValues, b: PolicyValues) -> bool:
     """`a` restricts everything `b` does (Mastodon's DomainBlock#stricter_than?, non-strict)."""
-    if a.severity == "suspend":
+    if a.severity == Severity.SUSPEND:
         return True
     if _RANK[a.severity] < _RANK[b.severity]:
         return False
@@ -126,7 +127,7 @@ class DomainPreview:
     @property
     def cuts(self) -> bool:
         """A suspension removes these; a silence or noop keeps them."""
-        return self.severity == "suspend"
+        return self.severity == Severity.SUSPEND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -471,7 +472,7 @@ class DomainPolicyService:
             return None
         async with self.db.begin() as session:
             rows = await domain_policies.all_policies(session)
-        limited = [r for r in rows if r.severity in ("suspend", "silence")]
+        limited = [r for r in rows if r.severity in (Severity.SUSPEND, Severity.SILENCE)]
         limited.sort(key=lambda r: (-_RANK[r.severity], r.domain))
         return [
             PublicBlock(
@@ -494,7 +495,7 @@ class DomainPolicyService:
         return blocklist_csv(
             _block_row(r)
             for r in rows
-            if not r.obfuscate and (r.severity != "noop" or r.reject_media)
+            if not r.obfuscate and (r.severity != Severity.NOOP or r.reject_media)
         )
 
     def _target(self, domain: str) -> str:
@@ -511,10 +512,10 @@ def _domain(text: str) -> str:
         raise ValidationError(str(exc), field="domain") from None
 
 
-def _severity(value: str) -> str:
+def _severity(value: str) -> Severity:
     if value not in SEVERITIES:
         raise ValidationError("the severity is suspend, silence or noop", field="severity")
-    return value
+    return Severity(value)
 
 
 def _validate(values: PolicyValues) -> None:
@@ -534,8 +535,8 @@ def _validate(values: PolicyValues) -> None:
 def _lifts(before: PolicyValues | None, after: PolicyValues | None) -> bool:
     return (
         before is not None
-        and before.severity == "suspend"
-        and (after is None or after.severity != "suspend")
+        and before.severity == Severity.SUSPEND
+        and (after is None or after.severity != Severity.SUSPEND)
     )
 
 

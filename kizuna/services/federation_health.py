@@ -14,6 +14,7 @@ from kizuna.services.inbox_accounting import InboxAccounting
 from kizuna.storage import audit, health
 from kizuna.storage.engine import Database
 from kizuna.storage.models import Account
+from kizuna.storage.states import DeliveryState
 
 QUANTILES = (0.5, 0.9, 0.99)
 HOUR = timedelta(hours=1)
@@ -84,13 +85,11 @@ class FederationHealth:
         db: Database,
         policy: FederationPolicy,
         accounting: InboxAccounting,
-        wake_delivery: Callable[[], None],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.policy = policy
         self.accounting = accounting
-        self.wake_delivery = wake_delivery
         self.clock = clock
 
     async def instance(self) -> InstanceHealth:
@@ -104,8 +103,8 @@ class FederationHealth:
                 latency = await health.latency_percentiles(session, now - span, QUANTILES)
                 windows.append(
                     Window(
-                        delivered=outcomes.get("delivered", 0),
-                        failed=outcomes.get("failed", 0) + outcomes.get("gone", 0),
+                        delivered=outcomes.get(DeliveryState.DELIVERED, 0),
+                        failed=sum(outcomes.get(s, 0) for s in health.FINISHED_FAILED),
                         latency={
                             f"p{round(q * 100)}": v for q, v in zip(QUANTILES, latency, strict=True)
                         },
@@ -187,7 +186,6 @@ class FederationHealth:
                 now=now,
                 data={"deliveries": count},
             )
-        self.wake_delivery()
         return count
 
     async def purge(self, admin: Account, domain: str) -> int:

@@ -15,6 +15,7 @@ from kizuna.storage import blocks, repo
 from kizuna.storage.engine import Database
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, Follow
+from kizuna.storage.states import FollowState
 
 
 class FollowService:
@@ -57,7 +58,11 @@ class FollowService:
                 id=new_id(),
                 account_id=follower.id,
                 target_account_id=target.id,
-                state="pending" if target.locked or not target.is_local else "accepted",
+                state=(
+                    FollowState.PENDING
+                    if target.locked or not target.is_local
+                    else FollowState.ACCEPTED
+                ),
                 created_at=self.clock(),
             )
             if not target.is_local:
@@ -65,7 +70,6 @@ class FollowService:
             added = await repo.add_follow(session, follow)
             if added is follow:  # not a twin of a concurrent follow, already told
                 await self.surface.followed(session, follow, target, now=self.clock())
-        self.outbox.wake()
         return added
 
     async def unfollow(self, follower: Account, username: str, domain: str = "") -> None:
@@ -86,7 +90,6 @@ class FollowService:
             if not target.is_local:
                 await self.outbox.send_undo_follow(session, follow, follower, target)
             await repo.delete_follow(session, follower.id, target.id)
-        self.outbox.wake()
 
     async def requests(self, target: Account) -> list[Account]:
         async with self.db.begin() as session:
@@ -96,7 +99,7 @@ class FollowService:
         """Accept or reject a pending follow request addressed to `target`."""
         async with self.db.begin() as session:
             follow = await repo.get_follow(session, follower_id, target.id)
-            if follow is None or follow.state != "pending":
+            if follow is None or follow.state != FollowState.PENDING:
                 raise NotFoundError("no such follow request")
             follower = await repo.get_account(session, follower_id)
             assert follower is not None
@@ -108,7 +111,6 @@ class FollowService:
                 )
                 await self.outbox.send_accept(session, target, follower, follow_doc, accept=accept)
             if accept:
-                follow.state = "accepted"
+                follow.state = FollowState.ACCEPTED
             else:
                 await session.delete(follow)
-        self.outbox.wake()

@@ -96,7 +96,6 @@ class InteractionService:
                 now=self.clock(),
             )
             await self.outbox.send_announce(session, boost, account, original)
-        self.outbox.wake()
 
     async def unboost(self, account: Account, post_id: int) -> None:
         async with self.db.begin() as session:
@@ -106,7 +105,6 @@ class InteractionService:
                 return
             await self.outbox.send_undo_announce(session, boost, account, original)
             await repo.delete_post(session, boost.id)
-        self.outbox.wake()
 
     async def stats(self, posts: list[Post], viewer: Account | None) -> dict[int, PostStats]:
         """Counts for the cards shown: a boost shows its original's."""

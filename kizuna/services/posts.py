@@ -237,7 +237,6 @@ class PostService:
             )
             # Same transaction: the post and its deliveries exist together or not at all.
             await self.outbox.send_create(session, post)
-        self.outbox.wake()
         return post
 
     async def _mentions_parent_author(
@@ -291,7 +290,6 @@ class PostService:
                 tags=extract_hashtags(text),
             )
             await self.outbox.send_update(session, post)
-        self.outbox.wake()
         return post
 
     async def delivery(self, post: Post) -> DeliverySummary | None:
@@ -319,5 +317,4 @@ class PostService:
                 raise PermissionDeniedError("you can only delete your own posts")
             await self.outbox.send_delete(session, post)
             await repo.delete_post(session, post_id)
-        self.outbox.wake()
         return post

@@ -143,7 +143,6 @@ class ReactionService:
                 doc = self._activity(dialect, reaction, custom, actor, post)
             relay = self._relays(reaction, custom, actor, post)
             await self.outbox.send_reaction(session, account, post, doc, relay=relay)
-        self.outbox.wake()
 
     async def unreact(self, account: Account, post_id: int, emoji: str) -> None:
         """Take a reaction back: Undo of the activity that carried it, if one did."""
@@ -179,7 +178,6 @@ class ReactionService:
                     )
             relay = self._relays(reaction, custom, actor, post, undo=True)
             await self.outbox.send_reaction(session, account, post, None, relay=relay)
-        self.outbox.wake()
 
     async def _customs(self, session: Session, mine: Sequence[Reaction]) -> dict[int, CustomEmoji]:
         found: dict[int, CustomEmoji] = {}

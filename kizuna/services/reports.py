@@ -26,6 +26,7 @@ from kizuna.services.posts import can_see
 from kizuna.storage import audit, repo, reports
 from kizuna.storage.engine import Database, Session
 from kizuna.storage.models import Account, Post, Report, ReportNote, User
+from kizuna.storage.states import ReportState
 
 CATEGORIES = ("spam", "legal", "violation", "other")
 MAX_COMMENT = 1000
@@ -152,15 +153,13 @@ class ReportService:
                     comment=comment,
                     origin_domain="",
                     forward=forward,
-                    state="open",
+                    state=ReportState.OPEN,
                     created_at=now,
                     updated_at=now,
                 ),
             )
             if forward and instance is not None:
                 await self._forward(session, report, instance, target, posts, now)
-        if report.forward:
-            self.outbox.wake()
         return report
 
     async def _forward(
@@ -187,10 +186,10 @@ class ReportService:
     # --- the moderators' queue -------------------------------------------------------------
 
     async def queue(
-        self, moderator: User, *, state: str = "open", max_id: int | None = None
+        self, moderator: User, *, state: str = ReportState.OPEN, max_id: int | None = None
     ) -> list[Report]:
         self._require(moderator)
-        if state not in ("open", "resolved"):
+        if state not in tuple(ReportState):
             raise ValidationError("state must be open or resolved")
         async with self.db.begin() as session:
             return await reports.list_reports(session, state=state, max_id=max_id)
@@ -272,7 +271,7 @@ class ReportService:
         self._require(moderator)
         async with self.db.begin() as session:
             report = await self._report(session, report_id)
-            if report.state == "resolved":
+            if report.state == ReportState.RESOLVED:
                 raise ValidationError("this report is resolved already")
             if action:
                 await self.moderation.apply(
@@ -284,22 +283,21 @@ class ReportService:
                     report_id=report.id,
                 )
             now = self.clock()
-            report.state = "resolved"
+            report.state = ReportState.RESOLVED
             report.action_taken = action or None
             report.resolved_by_id = moderator.account_id
             report.resolved_at = now
             report.updated_at = now
             await self._log(session, moderator, "resolve", report, reason=text, action=action)
-        self.outbox.wake()
         return report
 
     async def reopen(self, moderator: User, report_id: int) -> None:
         self._require(moderator)
         async with self.db.begin() as session:
             report = await self._report(session, report_id)
-            if report.state != "resolved":
+            if report.state != ReportState.RESOLVED:
                 raise ValidationError("this report is open already")
-            report.state = "open"
+            report.state = ReportState.OPEN
             report.resolved_at = None
             report.resolved_by_id = None
             report.updated_at = self.clock()

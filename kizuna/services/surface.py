@@ -21,6 +21,7 @@ from kizuna.config import Config
 from kizuna.storage import interactions, repo
 from kizuna.storage.engine import Session
 from kizuna.storage.models import Account, AccountWarning, Follow, Post, Reaction
+from kizuna.storage.states import FollowState
 
 
 class Surface:
@@ -35,7 +36,7 @@ class Surface:
         (its moderators see pending joins on the moderation page)."""
         if target.is_group:
             return
-        kind = "follow" if follow.state == "accepted" else "follow_request"
+        kind = "follow" if follow.state == FollowState.ACCEPTED else "follow_request"
         await self._tell(session, target, kind, follow.account_id, None, now=now)
 
     async def posted(

@@ -25,6 +25,7 @@ from kizuna.storage.engine import Database, Session
 from kizuna.storage.interactions import PostStats
 from kizuna.storage.models import Account, Post
 from kizuna.storage.reactions import EmojiCount
+from kizuna.storage.states import FollowState
 
 PAGE_SIZE = repo.PAGE_SIZE
 
@@ -249,7 +250,7 @@ class TimelineService:
             follow = (
                 None if viewer is None else await repo.get_follow(session, viewer.id, account.id)
             )
-            viewer_follows = follow is not None and follow.state == "accepted"
+            viewer_follows = follow is not None and follow.state == FollowState.ACCEPTED
             if viewer is not None and (viewer_follows or viewer.id == account.id):
                 visibilities.append(Visibility.PRIVATE.value)
             relation = await self._relation(session, viewer, account)
@@ -269,7 +270,7 @@ class TimelineService:
             following=following,
             followers=followers,
             viewer_follows=viewer_follows,
-            viewer_requested=follow is not None and follow.state == "pending",
+            viewer_requested=follow is not None and follow.state == FollowState.PENDING,
             page=page,
             viewer_blocks=relation.viewer_blocks,
             blocked_by=relation.blocked_by,

@@ -20,6 +20,7 @@ from kizuna.storage.models import (
     User,
 )
 from kizuna.storage.repo import like_pattern
+from kizuna.storage.states import Role
 
 PAGE_SIZE = 40
 STATES = ("", "local", "remote", "limited", "suspended", "pending")
@@ -31,7 +32,7 @@ async def user_for_account(session: AsyncSession, account_id: int) -> User | Non
 
 
 async def count_admins(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(User).where(User.role == "admin")
+    stmt = select(func.count()).select_from(User).where(User.role == Role.ADMIN)
     return int(await session.scalar(stmt) or 0)
 
 

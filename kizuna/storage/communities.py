@@ -22,6 +22,7 @@ from kizuna.storage.models import (
     Post,
 )
 from kizuna.storage.repo import NOT_SUSPENDED, POST_LOADS, like_pattern
+from kizuna.storage.states import CommunityRank, FollowState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,13 +49,19 @@ async def get_community(session: AsyncSession, account_id: int) -> Community | N
     return await session.get(Community, account_id)
 
 
-async def role_of(session: AsyncSession, community_id: int, account_id: int) -> str | None:
+async def role_of(
+    session: AsyncSession, community_id: int, account_id: int
+) -> CommunityRank | None:
     row = await session.get(CommunityRole, (community_id, account_id))
     return None if row is None else row.role
 
 
 async def set_role(
-    session: AsyncSession, community_id: int, account_id: int, role: str | None, now: datetime
+    session: AsyncSession,
+    community_id: int,
+    account_id: int,
+    role: CommunityRank | None,
+    now: datetime,
 ) -> None:
     row = await session.get(CommunityRole, (community_id, account_id))
     if role is None:
@@ -71,7 +78,9 @@ async def set_role(
     await session.flush()
 
 
-async def moderators(session: AsyncSession, community_id: int) -> list[tuple[Account, str]]:
+async def moderators(
+    session: AsyncSession, community_id: int
+) -> list[tuple[Account, CommunityRank]]:
     stmt = (
         select(Account, CommunityRole.role)
         .join(CommunityRole, CommunityRole.account_id == Account.id)
@@ -85,7 +94,7 @@ async def members(session: AsyncSession, community_id: int, *, limit: int = 200)
     stmt = (
         select(Account)
         .join(Follow, Follow.account_id == Account.id)
-        .where(Follow.target_account_id == community_id, Follow.state == "accepted")
+        .where(Follow.target_account_id == community_id, Follow.state == FollowState.ACCEPTED)
         .order_by(Follow.created_at)
         .limit(limit)
     )
@@ -130,7 +139,7 @@ async def counts(session: AsyncSession, community_ids: Sequence[int]) -> dict[in
         return {}
     member_stmt = (
         select(Follow.target_account_id, func.count())
-        .where(Follow.target_account_id.in_(community_ids), Follow.state == "accepted")
+        .where(Follow.target_account_id.in_(community_ids), Follow.state == FollowState.ACCEPTED)
         .group_by(Follow.target_account_id)
     )
     post_stmt = (
@@ -236,7 +245,7 @@ async def joined_groups(session: AsyncSession, account_id: int) -> list[Account]
         .join(Follow, Follow.target_account_id == Account.id)
         .where(
             Follow.account_id == account_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
             Account.actor_type == ActorType.GROUP,
         )
         .order_by(Account.username_key)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kizuna.storage import repo
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import AllowedDomain, DomainPolicy
+from kizuna.storage.states import Severity
 
 MODE_KEY = "federation_mode"  # "open" | "allowlist"
 VERSION_KEY = "domain_policy_version"  # bumped on every change; other processes reload
@@ -42,9 +43,9 @@ async def upsert_policy(
     if row is None:
         row = DomainPolicy(domain=domain, created_at=now)
         session.add(row)
-    if severity == "suspend" and row.severity != "suspend":
+    if severity == Severity.SUSPEND and row.severity != Severity.SUSPEND:
         row.purged_at = None
-    row.severity = severity
+    row.severity = Severity(severity)
     row.reject_media = reject_media
     row.reject_reports = reject_reports
     row.public_comment = public_comment

@@ -18,11 +18,12 @@ from kizuna.storage.models import (
     Reaction,
 )
 from kizuna.storage.repo import on_domain
+from kizuna.storage.states import Severity
 
 
 async def unpurged_suspensions(session: AsyncSession) -> list[str]:
     stmt = select(DomainPolicy.domain).where(
-        DomainPolicy.severity == "suspend", DomainPolicy.purged_at.is_(None)
+        DomainPolicy.severity == Severity.SUSPEND, DomainPolicy.purged_at.is_(None)
     )
     return list((await session.scalars(stmt)).all())
 
@@ -67,6 +68,6 @@ async def fail_pending_deliveries(session: AsyncSession, domain: str, now: datet
 async def mark_purged(session: AsyncSession, domain: str, now: datetime) -> None:
     await session.execute(
         update(DomainPolicy)
-        .where(DomainPolicy.domain == domain, DomainPolicy.severity == "suspend")
+        .where(DomainPolicy.domain == domain, DomainPolicy.severity == Severity.SUSPEND)
         .values(purged_at=now)
     )

@@ -62,6 +62,12 @@ def make_engine(url: str) -> AsyncEngine:
 CommitListener = Callable[[Sequence[object]], None]
 
 
+def announce(session: AsyncSession, thing: object) -> None:
+    """Tell the commit listeners about `thing` too when this transaction commits: what they
+    cannot see among the objects it added or changed (rows written by core statements)."""
+    session.sync_session.info.setdefault(_TOUCHED, []).append(thing)
+
+
 class Database:
     """One engine and its session factory; `async with db.begin() as session` per request/job."""
 

@@ -29,6 +29,7 @@ from kizuna.activitypub.vocab import PUBLIC_VISIBILITIES, ActorType
 from kizuna.storage.blocks import ViewerFilter, limited_filter, post_filters
 from kizuna.storage.models import Account, Follow, Post, PostMention, PostTag, User
 from kizuna.storage.repo import CARD_LOADS, NOT_SUSPENDED, PAGE_SIZE
+from kizuna.storage.states import FollowState
 
 # Only posts anyone may see end up in someone else's home feed by way of a community.
 COMMUNITY_VISIBILITIES = PUBLIC_VISIBILITIES
@@ -75,7 +76,7 @@ async def home_timeline(
     accounts wrote little) do the per-author index read the rest, below the window.
     """
     followed = select(Follow.target_account_id).where(
-        Follow.account_id == account_id, Follow.state == "accepted"
+        Follow.account_id == account_id, Follow.state == FollowState.ACCEPTED
     )
     mentioned = exists().where(PostMention.post_id == Post.id, PostMention.account_id == account_id)
 
@@ -182,7 +183,7 @@ async def community_stream(
     if not joined or limit <= 0:
         return []
     followed = select(Follow.target_account_id).where(
-        Follow.account_id == viewer_id, Follow.state == "accepted"
+        Follow.account_id == viewer_id, Follow.state == FollowState.ACCEPTED
     )
     boost = aliased(Post)
     boosted_into_home = exists().where(
@@ -219,7 +220,7 @@ async def joined_communities(session: AsyncSession, viewer_id: int) -> list[int]
         .join(Account, Account.id == Follow.target_account_id)
         .where(
             Follow.account_id == viewer_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
             Account.actor_type == ActorType.GROUP,
         )
     )

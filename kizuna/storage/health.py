@@ -32,9 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kizuna.storage import queue
+from kizuna.storage.lifecycles import DELIVERY
 from kizuna.storage.models import Account, Delivery, Follow, InboxRejection, PeerDomain
+from kizuna.storage.states import DeliveryState, FollowState
 
-FINISHED_FAILED = ("failed", "gone")
+FINISHED_FAILED = (DeliveryState.FAILED, DeliveryState.GONE)
 PURGED = "purged by admin"
 
 
@@ -147,16 +149,16 @@ async def queue_summary(session: AsyncSession, now: datetime) -> QueueSummary:
         func.count(),
         func.sum(case((Delivery.next_attempt_at <= now, 1), else_=0)),
         func.sum(case((Delivery.attempts > 0, 1), else_=0)),
-    ).where(Delivery.state == "pending")
+    ).where(Delivery.state == DeliveryState.PENDING)
     pending, due, retrying = (await session.execute(stmt)).one()
     return QueueSummary(pending=int(pending or 0), due=int(due or 0), retrying=int(retrying or 0))
 
 
-async def outcomes_since(session: AsyncSession, since: datetime) -> dict[str, int]:
+async def outcomes_since(session: AsyncSession, since: datetime) -> dict[DeliveryState, int]:
     """Finished deliveries by state (delivered, failed, gone) since `since`."""
     stmt = (
         select(Delivery.state, func.count())
-        .where(Delivery.finished_at >= since, Delivery.state != "pending")
+        .where(Delivery.finished_at >= since, Delivery.state != DeliveryState.PENDING)
         .group_by(Delivery.state)
     )
     return {state: int(n) for state, n in (await session.execute(stmt)).all()}
@@ -178,7 +180,7 @@ async def latency_percentiles(
     """Seconds from queueing to delivery at each quantile (nearest rank), delivered rows
     finished since `since`; None without any."""
     latency = _latency_seconds(session)
-    delivered = and_(Delivery.state == "delivered", Delivery.finished_at >= since)
+    delivered = and_(Delivery.state == DeliveryState.DELIVERED, Delivery.finished_at >= since)
     if _postgres(session):
         stmt = select(
             *(func.percentile_disc(q).within_group(latency.asc()) for q in quantiles)
@@ -227,10 +229,12 @@ async def domain_states(
     outcomes = (
         select(
             Delivery.domain.label("domain"),
-            func.sum(case((Delivery.state == "delivered", 1), else_=0)).label("delivered"),
+            func.sum(case((Delivery.state == DeliveryState.DELIVERED, 1), else_=0)).label(
+                "delivered"
+            ),
             func.sum(case((Delivery.state.in_(FINISHED_FAILED), 1), else_=0)).label("failed"),
         )
-        .where(Delivery.finished_at >= since, Delivery.state != "pending")
+        .where(Delivery.finished_at >= since, Delivery.state != DeliveryState.PENDING)
         .group_by(Delivery.domain)
         .subquery()
     )
@@ -274,7 +278,7 @@ async def domain_counts(session: AsyncSession, domains: Collection[str]) -> dict
     if not wanted:
         return {}
     follower, target = aliased(Account), aliased(Account)
-    accepted = Follow.state == "accepted"
+    accepted = Follow.state == FollowState.ACCEPTED
     followers_stmt = (
         select(follower.domain, func.count())
         .select_from(Follow)
@@ -297,7 +301,7 @@ async def domain_counts(session: AsyncSession, domains: Collection[str]) -> dict
             func.count(),
             func.sum(case((Delivery.attempts > 0, 1), else_=0)),
         )
-        .where(Delivery.state == "pending", Delivery.domain.in_(wanted))
+        .where(Delivery.state == DeliveryState.PENDING, Delivery.domain.in_(wanted))
         .group_by(Delivery.domain)
     )
     followers = {d: int(n) for d, n in (await session.execute(followers_stmt)).all()}
@@ -318,7 +322,11 @@ async def retry_domain(session: AsyncSession, domain: str, now: datetime) -> int
     """Make the domain's pending deliveries due now and close its circuit breaker."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.domain == domain, Delivery.state == "pending", queue.unleased(now))
+        .where(
+            Delivery.domain == domain,
+            Delivery.state.in_(DELIVERY.sources(DeliveryState.PENDING)),
+            queue.unleased(now),
+        )
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -328,7 +336,10 @@ async def retry_domain(session: AsyncSession, domain: str, now: datetime) -> int
         .values(unavailable=False, failing_since=None, next_probe_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        queue.announce_due(session)
+    return count
 
 
 async def purge_domain(session: AsyncSession, domain: str, now: datetime) -> int:

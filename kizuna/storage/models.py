@@ -26,6 +26,14 @@ from sqlalchemy.types import TypeDecorator
 
 from kizuna.activitypub.vocab import ActorType, Visibility
 from kizuna.storage.ids import new_id
+from kizuna.storage.states import (
+    CommunityRank,
+    DeliveryState,
+    FollowState,
+    ReportState,
+    Role,
+    Severity,
+)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -170,7 +178,7 @@ class User(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
     )
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="user")
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16), default=Role.USER)
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
     sign_up_reason: Mapped[str] = mapped_column(Text, default="")
     # The mixi2 feed rule: one post from a joined community every N home items; 0 turns it off.
@@ -182,12 +190,12 @@ class User(Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def is_moderator(self) -> bool:
         """Moderators handle reports and accounts; admins also everything else."""
-        return self.role in ("admin", "moderator")
+        return self.role in (Role.ADMIN, Role.MODERATOR)
 
 
 class LoginSession(Base):
@@ -275,8 +283,9 @@ class Follow(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     target_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # pending until the target (or its server) accepts; accepted follows feed the home timeline.
-    state: Mapped[str] = mapped_column(String(16), default="accepted")
+    state: Mapped[FollowState] = mapped_column(
+        StrEnumType(FollowState, 16), default=FollowState.ACCEPTED
+    )
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
 
@@ -358,8 +367,10 @@ class Delivery(Base):
     )
     inbox_url: Mapped[str] = mapped_column(String(2048))
     domain: Mapped[str] = mapped_column(String(255))
-    # pending | delivered | failed (permanent or gave up) | gone (410)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # Its lifecycle: kizuna.storage.lifecycles.DELIVERY.
+    state: Mapped[DeliveryState] = mapped_column(
+        StrEnumType(DeliveryState, 16), default=DeliveryState.PENDING
+    )
     # 0: new activities first; 1: retries and bulk work wait behind them.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -481,7 +492,7 @@ class CommunityRole(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[str] = mapped_column(String(16))  # owner | moderator
+    role: Mapped[CommunityRank] = mapped_column(StrEnumType(CommunityRank, 16))
     created_at: Mapped[datetime] = mapped_column(_tz())
 
 
@@ -536,7 +547,7 @@ class DomainPolicy(Base):
     __tablename__ = "domain_policies"
 
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)  # lowercase, punycode
-    severity: Mapped[str] = mapped_column(String(16), default="suspend")  # noop|silence|suspend
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity, 16), default=Severity.SUSPEND)
     reject_media: Mapped[bool] = mapped_column(Boolean, default=False)
     reject_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     public_comment: Mapped[str] = mapped_column(Text, default="")
@@ -661,7 +672,9 @@ class Report(Base):
     origin_domain: Mapped[str] = mapped_column(String(255), default="")  # "" = local reporter
     forward: Mapped[bool] = mapped_column(Boolean, default=False)
     forwarded_at: Mapped[datetime | None] = mapped_column(_tz())
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    state: Mapped[ReportState] = mapped_column(
+        StrEnumType(ReportState, 16), default=ReportState.OPEN
+    )
     assigned_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     action_taken: Mapped[str | None] = mapped_column(String(32))
     resolved_by_id: Mapped[int | None] = mapped_column(

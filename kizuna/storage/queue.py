@@ -1,4 +1,5 @@
-"""The delivery queue: outbox activities, one delivery row per target inbox, leases."""
+"""The delivery queue: outbox activities, one delivery row per target inbox, leases; and the
+received activities' queue. Rows change state only as kizuna.storage.lifecycles allows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from kizuna.storage.engine import announce
+from kizuna.storage.lifecycles import DELIVERY, INBOX, InboxState, inbox_state
 from kizuna.storage.models import Account, Delivery, InboxActivity, OutboxActivity, PeerDomain
+from kizuna.storage.states import DeliveryState
 
 MAX_INBOX_ATTEMPTS = 5
 
@@ -30,6 +34,21 @@ BULK = 2
 # How many rows due a per-domain claim looks at, per row wanted: the window that lets it
 # skip past a backlog to one server without reading every row due.
 CLAIM_SCAN = 4
+
+
+class DeliveriesDue:
+    """Announced to the commit listeners by a transaction that made deliveries due (new rows,
+    or waiting ones due now): once it commits, the delivery workers wake (kizuna.realtime),
+    in this process and, through PostgreSQL, in the others. The workers' only wake-up."""
+
+    __slots__ = ()
+
+
+DELIVERIES_DUE = DeliveriesDue()
+
+
+def announce_due(session: AsyncSession) -> None:
+    announce(session, DELIVERIES_DUE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +77,7 @@ async def add_outbox_activity(
             "outbox_activity_id": activity.id,
             "inbox_url": inbox,
             "domain": domain,
-            "state": "pending",
+            "state": DELIVERY.initial,
             "priority": priority,
             "attempts": 0,
             "next_attempt_at": now,
@@ -69,6 +88,7 @@ async def add_outbox_activity(
     if rows:
         # Core executemany: thousands of followers' inboxes without an ORM object each.
         await session.execute(insert(Delivery), rows)
+        announce_due(session)
     return len(rows)
 
 
@@ -84,9 +104,13 @@ async def fail_pending(
     in each post's delivery view, never silently dropped. Returns how many."""
     result = await session.execute(
         update(Delivery)
-        .where(where, Delivery.state == "pending", unleased(now))
+        .where(where, Delivery.state.in_(DELIVERY.sources(DeliveryState.FAILED)), unleased(now))
         .values(
-            state="failed", last_error=error, finished_at=now, lease_until=None, lease_owner=None
+            state=DeliveryState.FAILED,
+            last_error=error,
+            finished_at=now,
+            lease_until=None,
+            lease_owner=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -115,7 +139,11 @@ async def claim_deliveries(
     """
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     order = (Delivery.priority, Delivery.next_attempt_at, Delivery.id)
-    wanted = [Delivery.state == "pending", Delivery.next_attempt_at <= now, unleased(now)]
+    wanted = [
+        Delivery.state == DeliveryState.PENDING,
+        Delivery.next_attempt_at <= now,
+        unleased(now),
+    ]
     if skip_domains:
         wanted.append(Delivery.domain.not_in(sorted(skip_domains)))
     if per_domain is None:
@@ -159,8 +187,8 @@ async def claim_deliveries(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settlement:
-    delivery: Delivery
-    state: str  # delivered | pending | failed | gone
+    delivery: Delivery  # as claimed
+    state: DeliveryState
     status: int | None
     error: str | None
     next_attempt_at: datetime | None = None
@@ -174,7 +202,7 @@ async def settle_deliveries(
     for item in sorted(settlements, key=lambda s: s.delivery.id):
         row: dict[str, object] = {
             "id": item.delivery.id,
-            "state": item.state,
+            "state": DELIVERY.move(item.delivery.state, item.state),
             "attempts": item.delivery.attempts + 1,
             "last_status": item.status,
             "last_error": item.error[:2000] if item.error else None,
@@ -183,10 +211,10 @@ async def settle_deliveries(
             "next_attempt_at": item.next_attempt_at or item.delivery.next_attempt_at,
             "priority": (
                 max(item.delivery.priority, RETRY)
-                if item.state == "pending"
+                if item.state == DeliveryState.PENDING
                 else item.delivery.priority
             ),
-            "finished_at": None if item.state == "pending" else now,
+            "finished_at": None if item.state == DeliveryState.PENDING else now,
         }
         rows.append(row)
     if rows:
@@ -198,7 +226,13 @@ async def defer_deliveries(
 ) -> None:
     """Leave deliveries untried while their domain is unavailable (no attempt counted)."""
     rows = [
-        {"id": d.id, "next_attempt_at": until, "lease_until": None, "lease_owner": None}
+        {
+            "id": d.id,
+            "state": DELIVERY.move(d.state, DeliveryState.PENDING),
+            "next_attempt_at": until,
+            "lease_until": None,
+            "lease_owner": None,
+        }
         for d in deliveries
     ]
     if rows:
@@ -277,8 +311,8 @@ async def failed_deliveries(session: AsyncSession, post_id: int) -> list[Deliver
         .where(
             OutboxActivity.post_id == post_id,
             or_(
-                Delivery.state.in_(("failed", "gone")),
-                and_(Delivery.state == "pending", Delivery.attempts > 0),
+                Delivery.state.in_((DeliveryState.FAILED, DeliveryState.GONE)),
+                and_(Delivery.state == DeliveryState.PENDING, Delivery.attempts > 0),
             ),
         )
         .order_by(Delivery.domain)
@@ -295,7 +329,8 @@ async def sent_activity(session: AsyncSession, activity_id: str) -> OutboxActivi
 async def claim_inbox(
     session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[InboxActivity]:
-    """Lease received activities for processing, oldest first (same claim as deliveries)."""
+    """Lease received activities for processing, oldest first (same claim as deliveries):
+    queued ones due, and leased ones whose lease ran out (INBOX.sources(LEASED))."""
     free = or_(InboxActivity.lease_until.is_(None), InboxActivity.lease_until < now)
     due = (
         select(InboxActivity.id)
@@ -321,20 +356,23 @@ async def claim_inbox(
 
 async def settle_inbox(
     session: AsyncSession,
-    activity_id: int,
+    row: InboxActivity,
     *,
     now: datetime,
     error: str | None,
     retry_at: datetime | None = None,
 ) -> None:
-    """Done (processed, or refused for good with `error`), or retried not before `retry_at`
-    (an expired lease is what makes a row claimable again)."""
+    """`row` as claimed: done (processed, or refused for good with `error`), or retried not
+    before `retry_at` (an expired lease is what makes a row claimable again)."""
+    if retry_at is not None:
+        state = InboxState.QUEUED
+    else:
+        state = InboxState.PROCESSED if error is None else InboxState.REFUSED
+    INBOX.move(inbox_state(row), state)
     values: dict[str, object] = {"lease_until": retry_at, "lease_owner": None, "error": error}
     if retry_at is None:
         values["processed_at"] = now
-    await session.execute(
-        update(InboxActivity).where(InboxActivity.id == activity_id).values(**values)
-    )
+    await session.execute(update(InboxActivity).where(InboxActivity.id == row.id).values(**values))
 
 
 async def insert_inbox_batch(session: AsyncSession, rows: list[dict[str, object]]) -> set[str]:

@@ -25,6 +25,7 @@ from kizuna.storage.models import (
     PostTag,
     User,
 )
+from kizuna.storage.states import FollowState, Role
 
 PAGE_SIZE = 40
 
@@ -166,7 +167,7 @@ async def list_users(session: AsyncSession) -> Sequence[User]:
 
 
 async def count_admins(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).where(User.role == "admin")) or 0)
+    return int(await session.scalar(select(func.count()).where(User.role == Role.ADMIN)) or 0)
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -239,7 +240,7 @@ async def delete_follow(session: AsyncSession, follower_id: int, target_id: int)
 
 
 async def follow_counts(session: AsyncSession, account_id: int) -> tuple[int, int]:
-    accepted = Follow.state == "accepted"
+    accepted = Follow.state == FollowState.ACCEPTED
     following = await session.scalar(
         select(func.count()).where(Follow.account_id == account_id, accepted)
     )
@@ -283,7 +284,7 @@ async def follows_accepted(session: AsyncSession, follower_id: int, target_id: i
         exists().where(
             Follow.account_id == follower_id,
             Follow.target_account_id == target_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
         )
     )
     return bool(await session.scalar(stmt))
@@ -328,7 +329,7 @@ async def pending_followers(session: AsyncSession, target_id: int) -> list[Accou
     stmt = (
         select(Account)
         .join(Follow, Follow.account_id == Account.id)
-        .where(Follow.target_account_id == target_id, Follow.state == "pending")
+        .where(Follow.target_account_id == target_id, Follow.state == FollowState.PENDING)
         .order_by(Follow.id)
     )
     return list((await session.scalars(stmt)).all())
@@ -404,7 +405,7 @@ async def follower_uris(
     stmt = (
         select(Account.uri)
         .join(Follow, Follow.account_id == Account.id)
-        .where(Follow.target_account_id == account_id, Follow.state == "accepted")
+        .where(Follow.target_account_id == account_id, Follow.state == FollowState.ACCEPTED)
         .order_by(Follow.id.desc())
         .offset(offset)
         .limit(limit)
@@ -418,7 +419,7 @@ async def following_uris(
     stmt = (
         select(Account.uri)
         .join(Follow, Follow.target_account_id == Account.id)
-        .where(Follow.account_id == account_id, Follow.state == "accepted")
+        .where(Follow.account_id == account_id, Follow.state == FollowState.ACCEPTED)
         .order_by(Follow.id.desc())
         .offset(offset)
         .limit(limit)
@@ -511,7 +512,7 @@ async def follower_inboxes(session: AsyncSession, account_id: int) -> list[tuple
         .join(Follow, Follow.account_id == Account.id)
         .where(
             Follow.target_account_id == account_id,
-            Follow.state == "accepted",
+            Follow.state == FollowState.ACCEPTED,
             Account.domain != "",
         )
     )

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from kizuna.errors import PermissionDeniedError, ValidationError
 from kizuna.server.context import parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.services.account_moderation import ACCOUNT_STATES as STATES
 from kizuna.storage.models import User
 from kizuna.web.context import require_admin, require_moderator, see_other
@@ -78,7 +79,9 @@ async def post_admin_account_action(request: web.Request) -> web.Response:
             await moderation.act(user, account_id, action, text=text)
     except (ValidationError, PermissionDeniedError) as exc:  # e.g. limited already
         refused = {"verb": action, "text": echo(text), "error": str(exc)}
-        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
+        return await _account_page(
+            request, user, account_id, refused=refused, status=http_status(exc)
+        )
     return see_other(f"/admin/accounts/{account_id}")
 
 
@@ -91,7 +94,9 @@ async def post_admin_sign_up(request: web.Request) -> web.Response:
         await services(request).account_moderation.decide_sign_up(user, account_id, approve=approve)
     except (ValidationError, PermissionDeniedError) as exc:  # decided already
         refused = {"verb": request.match_info["decision"], "text": "", "error": str(exc)}
-        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
+        return await _account_page(
+            request, user, account_id, refused=refused, status=http_status(exc)
+        )
     return see_other(
         f"/admin/accounts/{account_id}" if approve else "/admin/accounts?state=pending"
     )
@@ -108,7 +113,9 @@ async def post_admin_role(request: web.Request) -> web.Response:
         )
     except (ValidationError, PermissionDeniedError) as exc:  # the last administrator
         refused = {"verb": "role", "text": "", "error": str(exc)}
-        return await _account_page(request, user, account_id, refused=refused, status=exc.status)
+        return await _account_page(
+            request, user, account_id, refused=refused, status=http_status(exc)
+        )
     return see_other(f"/admin/accounts/{account_id}")
 
 

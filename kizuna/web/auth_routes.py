@@ -6,6 +6,7 @@ from aiohttp import web
 
 from kizuna.errors import ConflictError, PermissionDeniedError, ValidationError
 from kizuna.server.context import current_user, services
+from kizuna.server.errors import http_status
 from kizuna.server.rate_limits import take, take_ip
 from kizuna.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from kizuna.services.settings import Registrations
@@ -63,8 +64,8 @@ async def post_signup(request: web.Request) -> web.Response:
             raise ValidationError("the two passwords differ", field="password_confirm")
         result = await svc.accounts.sign_up(username, password, reason=reason)
     except (ValidationError, ConflictError, PermissionDeniedError) as exc:
-        status = 422 if isinstance(exc, ValidationError) else exc.status
-        return render(request, "signup.html", {**context, "error": str(exc)}, status=status)
+        error = {**context, "error": str(exc)}
+        return render(request, "signup.html", error, status=http_status(exc))
     if not result.approved:
         return render(request, "signup_pending.html", {"username": username})
     token = await svc.accounts.start_session(
@@ -118,7 +119,7 @@ async def post_login(request: web.Request) -> web.Response:
             )
     except (ValidationError, PermissionDeniedError) as exc:
         return await _login_page(
-            request, next_path, username=username, error=str(exc), status=exc.status
+            request, next_path, username=username, error=str(exc), status=http_status(exc)
         )
     token = await svc.accounts.start_session(user, user_agent=request.headers.get("User-Agent", ""))
     return _login_response(request, token, next_path)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from kizuna.errors import KizunaError
 from kizuna.server.context import current_user, services
+from kizuna.server.errors import http_status
 from kizuna.server.json import json_response
 from kizuna.storage.models import Account, User
 from kizuna.web.context import require_user
@@ -89,7 +90,7 @@ async def post_settings_domain(request: web.Request) -> web.Response:
         else:
             await svc.block_domain(user.account, domain)
     except KizunaError as exc:
-        return await _settings_page(request, error=str(exc), domain=domain, status=exc.status)
+        return await _settings_page(request, error=str(exc), domain=domain, status=http_status(exc))
     raise web.HTTPSeeOther("/settings/blocks")
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from kizuna.activitypub.errors import ApError
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import KizunaError, NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.server.json import activity_response
 from kizuna.server.rate_limits import take
 from kizuna.services.communities import (
@@ -25,6 +25,7 @@ from kizuna.services.communities import (
     split_ref,
 )
 from kizuna.storage.models import Account, User
+from kizuna.storage.states import CommunityRank
 from kizuna.web.context import require_user
 from kizuna.web.forms import Form, echo, form_draft, form_file, form_text
 from kizuna.web.render import render
@@ -96,7 +97,7 @@ async def get_find_community(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/communities")
     try:
         group = await services(request).communities.find(query)
-    except (ApError, KizunaError, ValueError) as exc:
+    except (KizunaError, ValueError) as exc:
         return await _directory(
             request, find=query, error=f"Could not find {query}: {exc}", status=404
         )
@@ -157,7 +158,7 @@ async def post_new_community(request: web.Request) -> web.Response:
         group = await services(request).communities.create(user.account, new)
     except ValidationError as exc:
         context = _new_context(values, str(exc), exc.field)
-        return render(request, "community_new.html", context, status=exc.status)
+        return render(request, "community_new.html", context, status=http_status(exc))
     raise web.HTTPSeeOther(community_path(group))
 
 
@@ -250,7 +251,7 @@ async def post_community_post(request: web.Request) -> web.Response:
     except (ValidationError, PermissionDeniedError) as exc:
         view = await svc.communities.view(_ref(request), user.account)
         return await _community_page(
-            request, view, error=str(exc), draft=echo(content), status=exc.status
+            request, view, error=str(exc), draft=echo(content), status=http_status(exc)
         )
     raise web.HTTPSeeOther(f"{community_path(group)}#post-{post.id}")
 
@@ -293,7 +294,7 @@ async def _moderation_page(
         "view": view,
         "group": group,
         "roles": roles,
-        "is_owner": view.viewer_role == "owner",
+        "is_owner": view.viewer_role == CommunityRank.OWNER,
         "pending": await svc.follows.requests(group),
         "members": await svc.communities.members(_ref(request)),
         "bans": await services(request).communities.bans(group),
@@ -341,7 +342,7 @@ async def post_community_settings(request: web.Request) -> web.Response:
             exc.field,
             edit=community_path(group),
         )
-        return render(request, "community_new.html", context, status=exc.status)
+        return render(request, "community_new.html", context, status=http_status(exc))
     raise web.HTTPSeeOther(community_path(group))
 
 
@@ -377,7 +378,7 @@ async def post_ban(request: web.Request) -> web.Response:
     except (ValidationError, NotFoundError) as exc:  # a moderator, a reason too long, unbanned
         refused = {"action": action, "account_id": account_id, "reason": echo(reason)}
         return await _moderation_page(
-            request, user, group, refused={**refused, "error": str(exc)}, status=exc.status
+            request, user, group, refused={**refused, "error": str(exc)}, status=http_status(exc)
         )
     raise web.HTTPSeeOther(_moderation_path(group))
 
@@ -393,7 +394,9 @@ async def post_appoint(request: web.Request) -> web.Response:
         )
     except ValidationError as exc:  # not a local member
         refused = {"action": "moderator", "account_id": account_id, "error": str(exc)}
-        return await _moderation_page(request, user, group, refused=refused, status=exc.status)
+        return await _moderation_page(
+            request, user, group, refused=refused, status=http_status(exc)
+        )
     raise web.HTTPSeeOther(_moderation_path(group))
 
 
@@ -409,7 +412,7 @@ async def post_remove_post(request: web.Request) -> web.Response:
     except ValidationError as exc:  # the reason is too long
         view = await svc.communities.view(_ref(request), user.account)
         removal = {"post_id": post_id, "reason": echo(reason), "error": str(exc)}
-        return await _community_page(request, view, removal=removal, status=exc.status)
+        return await _community_page(request, view, removal=removal, status=http_status(exc))
     raise web.HTTPSeeOther(community_path(group))
 
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from kizuna.errors import NotFoundError, ValidationError
 from kizuna.federation.blocklist_csv import BlocklistError, parse_blocklist
 from kizuna.server.context import current_user, services
+from kizuna.server.errors import http_status
 from kizuna.services.blocklist_subscriptions import MAX_REFRESH_HOURS
 from kizuna.services.domain_policy import (
     MAX_PRIVATE_COMMENT,
@@ -17,6 +18,7 @@ from kizuna.services.domain_policy import (
     ImportReport,
     PolicyValues,
 )
+from kizuna.storage.states import Severity
 from kizuna.web.context import require_admin
 from kizuna.web.forms import Form, form_text
 from kizuna.web.render import render
@@ -24,10 +26,14 @@ from kizuna.web.render import render
 routes = web.RouteTableDef()
 
 PAGE = "/admin/domains"
-SEVERITY_LABELS = {"suspend": "Suspend", "silence": "Limit", "noop": "No restriction"}
+SEVERITY_LABELS: dict[str, str] = {
+    Severity.SUSPEND: "Suspend",
+    Severity.SILENCE: "Limit",
+    Severity.NOOP: "No restriction",
+}
 EMPTY_FORM: dict[str, Any] = {
     "domain": "",
-    "severity": "suspend",
+    "severity": Severity.SUSPEND,
     "reject_media": False,
     "reject_reports": False,
     "obfuscate": False,
@@ -75,7 +81,7 @@ def _checked(form: Form, name: str) -> bool:
 def _policy_form(form: Form) -> dict[str, Any]:
     return {
         "domain": form_text(form, "domain", 300).strip(),
-        "severity": form_text(form, "severity", 16) or "suspend",
+        "severity": form_text(form, "severity", 16) or Severity.SUSPEND,
         "reject_media": _checked(form, "reject_media"),
         "reject_reports": _checked(form, "reject_reports"),
         "obfuscate": _checked(form, "obfuscate"),
@@ -99,7 +105,7 @@ async def _act(
     try:
         await action(user.account_id)
     except (ValidationError, NotFoundError) as exc:
-        return await _page(request, error=str(exc), status=exc.status, typed=typed)
+        return await _page(request, error=str(exc), status=http_status(exc), typed=typed)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -129,7 +135,7 @@ async def post_admin_domain_preview(request: web.Request) -> web.Response:
             fields["domain"], fields["severity"]
         )
     except ValidationError as exc:
-        return await _page(request, error=str(exc), status=exc.status, form=fields)
+        return await _page(request, error=str(exc), status=http_status(exc), form=fields)
     fields["domain"] = preview.domain
     context = {
         "preview": preview,
@@ -149,7 +155,7 @@ async def post_admin_domain(request: web.Request) -> web.Response:
             user.account_id, fields["domain"], _values(fields)
         )
     except ValidationError as exc:
-        return await _page(request, error=str(exc), status=exc.status, form=fields)
+        return await _page(request, error=str(exc), status=http_status(exc), form=fields)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -263,7 +269,7 @@ async def post_admin_blocklist_action(request: web.Request) -> web.Response:
         else:
             await blocklists.unsubscribe(user.account_id, sub_id)
     except (ValidationError, NotFoundError) as exc:
-        return await _page(request, error=str(exc), status=exc.status)
+        return await _page(request, error=str(exc), status=http_status(exc))
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -277,7 +283,7 @@ async def get_about(request: web.Request) -> web.Response:
         "site": await svc.settings.site(),
         "blocks": await svc.domain_policy.public_list(signed_in=current_user(request) is not None),
         "public_csv": await svc.domain_policy.visibility() == "everyone",
-        "severities": {"suspend": "Suspended", "silence": "Limited"},
+        "severities": {Severity.SUSPEND: "Suspended", Severity.SILENCE: "Limited"},
         "title": "About",
     }
     return render(request, "about.html", context)

@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from kizuna.activitypub.errors import ApError
 from kizuna.errors import KizunaError
 from kizuna.server.context import services, user_key
-from kizuna.server.json import json_response
+from kizuna.server.errors import http_error_message, http_status, is_plain_http_error
 from kizuna.web.context import csrf_key, secret_key
 from kizuna.web.render import render
 
@@ -30,8 +29,6 @@ CSRF_EXEMPT_PREFIXES = ("/inbox", "/users/", "/c/", "/actor/")
 # Mastodon's client API (for apps holding an OAuth bearer token), not forms.
 CLIENT_API_PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/")
 
-JSON_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/api/")
-
 CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -44,31 +41,21 @@ def csrf_token_for(secret: str, cookie: str) -> str:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Web pages' errors as the error page (the JSON faces' are answered inside this, by
+    kizuna.server.errors.json_error_middleware), and the log line and 500 page for anything
+    unhandled."""
     try:
         return await handler(request)
-    except (KizunaError, ApError) as exc:
-        if not wants_html(request):
-            return json_response({"error": str(exc)}, status=exc.status)
-        return render(request, "error.html", {"message": str(exc)}, status=exc.status)
+    except KizunaError as exc:
+        return render(request, "error.html", {"message": str(exc)}, status=http_status(exc))
     except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type != "text/plain":
+        if not is_plain_http_error(exc):
             raise
-        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
-        if exc.status == 413:
-            message = "That upload is too large."
-        if not wants_html(request):
-            return json_response({"error": message or exc.reason}, status=exc.status)
-        return render(request, "error.html", {"message": message or exc.reason}, status=exc.status)
+        message = http_error_message(exc)
+        return render(request, "error.html", {"message": message}, status=exc.status)
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return render(request, "error.html", {"message": "Something went wrong."}, status=500)
-
-
-def wants_html(request: web.Request) -> bool:
-    if request.path.startswith(JSON_PREFIXES) or request.path.endswith("/inbox"):
-        return False
-    accept = request.headers.get("Accept", "")
-    return "json" not in accept or "text/html" in accept
 
 
 @web.middleware

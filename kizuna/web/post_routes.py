@@ -7,6 +7,7 @@ from aiohttp import web
 from kizuna.activitypub.text import MAX_POST_CHARS
 from kizuna.errors import ValidationError
 from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.server.rate_limits import take
 from kizuna.storage.models import Post
 from kizuna.web.context import back_to, require_user
@@ -47,7 +48,7 @@ async def post_posts(request: web.Request) -> web.Response:
             in_reply_to=int(reply_to) if reply_to.isdigit() else None,
         )
     except ValidationError as exc:
-        return await _compose_again(request, reply_to, draft, str(exc), status=exc.status)
+        return await _compose_again(request, reply_to, draft, str(exc), status=http_status(exc))
     if reply_to.isdigit():
         raise web.HTTPSeeOther(f"/posts/{reply_to}")
     raise web.HTTPSeeOther("/")
@@ -163,7 +164,7 @@ async def post_edit_post(request: web.Request) -> web.Response:
     except ValidationError as exc:
         post = await svc.posts.get_visible(post_id, user.account)
         context = {"post": post, "error": str(exc), "draft": draft, "max_chars": MAX_POST_CHARS}
-        return render(request, "edit_post.html", context, status=exc.status)
+        return render(request, "edit_post.html", context, status=http_status(exc))
     raise web.HTTPSeeOther(f"/@{post.account.acct}/{post.id}")
 
 

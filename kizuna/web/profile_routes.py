@@ -7,6 +7,7 @@ from aiohttp import web
 from kizuna.activitypub.vocab import wants_activity_json
 from kizuna.errors import ValidationError
 from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.server.json import activity_response
 from kizuna.services.accounts import MAX_FIELDS, ProfileUpdate
 from kizuna.web.context import require_user
@@ -93,7 +94,7 @@ async def post_settings_profile(request: web.Request) -> web.Response:
             "fields": _form_fields(fields),
         }
         context = {"form": values, "error": str(exc)}
-        return render(request, "settings_profile.html", context, status=exc.status)
+        return render(request, "settings_profile.html", context, status=http_status(exc))
     raise web.HTTPSeeOther("/settings/profile?saved=1")
 
 

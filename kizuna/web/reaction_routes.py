@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from kizuna.server.context import current_user, services
+from kizuna.server.errors import wants_json
 from kizuna.server.json import json_response
 from kizuna.services.custom_emoji import image_src
 from kizuna.services.reactions import ReactionLimitError, mastodon_view
@@ -15,7 +16,6 @@ from kizuna.storage.models import CustomEmoji
 from kizuna.web import emoji_search
 from kizuna.web.context import back_to, require_user
 from kizuna.web.forms import form_text
-from kizuna.web.middleware import wants_html
 from kizuna.web.notices import with_notice
 from kizuna.web.render import render
 
@@ -44,7 +44,7 @@ async def post_reaction(request: web.Request) -> web.Response:
         try:
             await reactions.react(user.account, post_id, emoji)
         except ReactionLimitError:
-            if not wants_html(request):
+            if wants_json(request):
                 raise  # a JSON error for scripts, with the same words
             # Not a page of its own: back where the button was, at the post, saying why.
             back = with_notice(_back(request, post_id), "reactions", anchor=f"post-{post_id}")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from kizuna.errors import PermissionDeniedError, ValidationError
 from kizuna.server.context import parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.services.reports import CATEGORIES, MAX_COMMENT
 from kizuna.storage.models import User
 from kizuna.web.context import require_moderator, require_user, see_other
@@ -90,7 +91,7 @@ async def post_report(request: web.Request) -> web.Response:
             "error": str(exc),
             "title": "Report",
         }
-        return render(request, "report.html", context, status=exc.status)
+        return render(request, "report.html", context, status=http_status(exc))
     return render(request, "report_sent.html", {"title": "Report sent"})
 
 
@@ -174,5 +175,7 @@ async def post_admin_report(request: web.Request) -> web.Response:
             "note": echo(note),
             "error": str(exc),
         }
-        return await _report_page(request, user, report_id, refused=refused, status=exc.status)
+        return await _report_page(
+            request, user, report_id, refused=refused, status=http_status(exc)
+        )
     return see_other(f"/admin/reports/{report_id}")

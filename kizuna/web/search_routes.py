@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from kizuna.activitypub.errors import ApError
 from kizuna.errors import KizunaError
 from kizuna.server.context import services
 from kizuna.web.context import require_user
@@ -31,7 +30,7 @@ async def get_search(request: web.Request) -> web.Response:
     if _is_remote_query(query):
         try:
             account = await svc.remote_accounts.resolve(query)
-        except (ApError, KizunaError, ValueError) as exc:
+        except (KizunaError, ValueError) as exc:
             context["error"] = f"Could not find {query}: {exc}"
             return render(request, "search.html", context, status=404)
         raise web.HTTPSeeOther(f"/@{account.acct}")

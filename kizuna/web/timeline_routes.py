@@ -7,6 +7,7 @@ from aiohttp import web
 from kizuna.activitypub.text import MAX_POST_CHARS, normalize_hashtag
 from kizuna.errors import ValidationError
 from kizuna.server.context import current_user, parse_max_id, services
+from kizuna.server.errors import http_status
 from kizuna.services.posts import LANGUAGES
 from kizuna.services.timelines import COMMUNITY_FEED_CHOICES
 from kizuna.web.context import require_user
@@ -77,7 +78,7 @@ async def post_settings_feed(request: web.Request) -> web.Response:
         await services(request).timelines.set_community_feed_every(user.id, every)
     except ValidationError as exc:
         context = {"choices": feed_choices(), "current": every, "error": str(exc)}
-        return render(request, "settings_feed.html", context, status=exc.status)
+        return render(request, "settings_feed.html", context, status=http_status(exc))
     raise web.HTTPSeeOther("/settings/feed?saved=1")
 
 

@@ -3,9 +3,10 @@
 Pure: no I/O. The JRD shape follows Mastodon's app/serializers/webfinger_serializer.rb
 (profile-page, self, subscribe template; an avatar link when there is an avatar).
 
-Errors: `MalformedResourceError` (a ValueError; answer 400) for text that is not a handle or
-URL we can read; `ForeignResourceError` (a LookupError; answer 404) for a well-formed
-resource that names another domain or a URL that is not one of our actors.
+Errors (kizuna.errors' tree): `MalformedResourceError` (a ProtocolError and a ValueError)
+for text that is not a handle or URL we can read; `ForeignResourceError` (a NotFoundError and
+a LookupError) for a well-formed resource that names another domain or a URL that is not one
+of our actors.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from kizuna.activitypub.actors import Image
-from kizuna.activitypub.errors import InvalidActivityError
+from kizuna.activitypub.errors import InvalidActivityError, ProtocolError
 from kizuna.activitypub.ids import webfinger_template
 from kizuna.activitypub.vocab import (
     ACTIVITY_JSON,
@@ -26,6 +27,7 @@ from kizuna.activitypub.vocab import (
     is_activity_media_type,
     is_http_url,
 )
+from kizuna.errors import NotFoundError
 
 __all__ = [
     "JRD_CONTENT_TYPE",
@@ -61,12 +63,12 @@ _HOST_RE: Final = re.compile(r"[^\W_]+(?:-+[^\W_]+)*(?:\.[^\W_]+(?:-+[^\W_]+)*)*
 _MAX_HOST_LEN: Final = 253
 
 
-class MalformedResourceError(ValueError):
-    status = 400
+class MalformedResourceError(ProtocolError, ValueError):
+    pass
 
 
-class ForeignResourceError(LookupError):
-    status = 404
+class ForeignResourceError(NotFoundError, LookupError):
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from aiohttp import web
 from kizuna.activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links_json
 from kizuna.server.context import services
 from kizuna.server.json import json_response
-from kizuna.webfinger.codec import MalformedResourceError, host_meta_json, host_meta_xml
+from kizuna.webfinger.codec import host_meta_json, host_meta_xml
 from kizuna.webfinger.robots import DEFAULT_ROBOTS_TXT
 
 logger = logging.getLogger(__name__)
@@ -23,10 +23,7 @@ async def get_webfinger(request: web.Request) -> web.Response:
     resource = request.query.get("resource", "").strip()
     if not resource or len(resource) > 2048:
         return json_response({"error": "resource is required"}, status=400, cors=True)
-    try:
-        jrd = await services(request).discovery.webfinger(resource)
-    except MalformedResourceError as exc:
-        return json_response({"error": str(exc)}, status=400, cors=True)
+    jrd = await services(request).discovery.webfinger(resource)
     return json_response(jrd, content_type="application/jrd+json", cors=True)
 
 

@@ -8,8 +8,8 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.federation.addresses import PublicOnlyResolver
+from kizuna.federation.errors import UnsafeAddressError
 from tests.integration.lab import Network
 
 # Refused: 127.0.0.1, 10.0.0.1 and 169.254.169.254 inside IPv6 addresses (never connected to).

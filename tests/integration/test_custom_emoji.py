@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 
-from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.config import Config
 from kizuna.container import Services
 from kizuna.errors import NotFoundError, UploadTooLargeError, ValidationError
+from kizuna.federation.errors import UnsafeAddressError
 from kizuna.server.context import services_key
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.storage.models import Account, CustomEmoji, InboxActivity, Post

@@ -67,6 +67,7 @@ async def test_webfinger__bad_resources(
     response = await client.get("/.well-known/webfinger", params={"resource": resource})
     assert response.status == status
     assert "error" in await response.json(content_type=None)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # errors too
 
 
 async def test_webfinger__instance_actor(make_client: ClientFactory) -> None:

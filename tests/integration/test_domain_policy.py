@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from kizuna.activitypub.errors import DomainPolicyFetchError, ForbiddenError
+from kizuna.federation.errors import DomainPolicyFetchError, ForbiddenError
 from kizuna.services.accounts import ProfileUpdate
 from kizuna.storage import domain_policies
 from kizuna.storage.models import Account, Delivery, DomainPolicy, Follow, InboxActivity, Post

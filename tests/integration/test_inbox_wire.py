@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from kizuna.activitypub.errors import FetchError, NotJsonError
 from kizuna.activitypub.jsonload import MAX_DEPTH
 from kizuna.federation.client import RequestSigner
+from kizuna.federation.errors import FetchError, NotJsonError
 from kizuna.federation.signatures import load_private_key_pem
 from tests.fakes.mastodon import FakeMastodon
 from tests.integration.lab import Instance, Network

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from kizuna.activitypub.errors import (
+from kizuna.federation.errors import (
     IdentityMismatchError,
     NotJsonError,
     PeerUnavailableError,

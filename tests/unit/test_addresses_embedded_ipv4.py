@@ -9,8 +9,8 @@ import ipaddress
 
 import pytest
 
-from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.federation.addresses import check_literal, is_public_address
+from kizuna.federation.errors import UnsafeAddressError
 
 PRIVATE_TARGETS = ("127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.0.1")
 PUBLIC_TARGET = "8.8.8.8"

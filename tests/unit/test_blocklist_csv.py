@@ -18,6 +18,7 @@ from kizuna.federation.blocklist_csv import (
     obfuscated,
     parse_blocklist,
 )
+from kizuna.storage.states import Severity
 
 LISTS = Path(__file__).resolve().parents[1] / "data" / "blocklists"
 
@@ -34,26 +35,28 @@ def test_parse_blocklist__mastodon_export() -> None:
     assert parsed.rows == (
         BlockRow(
             domain="spam.example",
-            severity="suspend",
+            severity=Severity.SUSPEND,
             reject_media=True,
             reject_reports=True,
             public_comment="Spam, and lots of it",
         ),
-        BlockRow(domain="noisy.example", severity="silence", public_comment="Unmoderated firehose"),
+        BlockRow(
+            domain="noisy.example", severity=Severity.SILENCE, public_comment="Unmoderated firehose"
+        ),
         BlockRow(
             domain="media.example",
-            severity="noop",
+            severity=Severity.NOOP,
             reject_media=True,
             public_comment="reject media",
         ),
         BlockRow(
             domain="hidden-harassment.example",
-            severity="suspend",
+            severity=Severity.SUSPEND,
             reject_reports=True,
             public_comment="Harassment",
             obfuscate=True,
         ),
-        BlockRow(domain="xn--r8jz45g.example", severity="silence"),
+        BlockRow(domain="xn--r8jz45g.example", severity=Severity.SILENCE),
     )
 
 
@@ -70,7 +73,9 @@ def test_blocklist_csv__round_trip_is_byte_identical_to_mastodon_export() -> Non
 def test_blocklist_csv__awkward_comments_survive() -> None:
     rows = (
         BlockRow(domain="a.example", public_comment='says "hi", then\nleaves'),
-        BlockRow(domain="b.example", severity="noop", public_comment="=HYPERLINK(1) 絵文字 🎌"),
+        BlockRow(
+            domain="b.example", severity=Severity.NOOP, public_comment="=HYPERLINK(1) 絵文字 🎌"
+        ),
     )
 
     text = blocklist_csv(rows)
@@ -119,8 +124,8 @@ def test_parse_blocklist__header_without_hash_and_missing_columns() -> None:
 
     assert parsed.errors == ()
     assert parsed.rows == (
-        BlockRow(domain="one.example", severity="silence", public_comment="loud"),
-        BlockRow(domain="two.example", severity="suspend"),
+        BlockRow(domain="one.example", severity=Severity.SILENCE, public_comment="loud"),
+        BlockRow(domain="two.example", severity=Severity.SUSPEND),
     )
 
 
@@ -129,7 +134,7 @@ def test_parse_blocklist__utf8_bom_and_unicode_domain() -> None:
 
     parsed = parse_blocklist(data)
 
-    assert parsed.rows == (BlockRow(domain="xn--r8jz45g.xn--zckzah", severity="noop"),)
+    assert parsed.rows == (BlockRow(domain="xn--r8jz45g.xn--zckzah", severity=Severity.NOOP),)
 
 
 def test_parse_blocklist__bad_rows_reported_with_number_rest_parsed() -> None:

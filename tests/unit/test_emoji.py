@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from kizuna.activitypub.emoji import emoji_img, emojify_html, emojify_text, images_to_text
-from kizuna.activitypub.errors import UnsafeAddressError
 from kizuna.activitypub.notes import NoteView, note_json
 from kizuna.activitypub.reactions import EmojiTag
 from kizuna.activitypub.text import extract_shortcodes, render_plain
 from kizuna.errors import ValidationError
+from kizuna.federation.errors import UnsafeAddressError
 from kizuna.services.custom_emoji import LOCAL_KINDS, check_icon_url
 from kizuna.services.media import image_extension
 from tests.fakes.images import GIF, JPEG, WEBP, png

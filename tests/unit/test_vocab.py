@@ -1,4 +1,4 @@
-"""Unit tests for kizuna.activitypub.vocab, errors, context and collections (pure, no I/O)."""
+"""Unit tests for kizuna.activitypub.vocab, context and collections (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from kizuna.activitypub import errors
 from kizuna.activitypub.collections import ordered_collection_json, ordered_collection_page_json
 from kizuna.activitypub.context import (
     ACTOR_CONTEXT,
@@ -209,61 +208,6 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 )
 def test_wants_activity_json__table(accept: str, expected: bool) -> None:
     assert wants_activity_json(accept) is expected
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("cls", "status"),
-    [
-        (errors.ApError, 500),
-        (errors.InvalidActivityError, 400),
-        (errors.SignatureError, 401),
-        (errors.ForbiddenError, 403),
-        (errors.FetchError, 502),
-        (errors.ObjectGoneError, 410),
-        (errors.ObjectNotFoundError, 404),
-        (errors.PeerUnavailableError, 502),
-        (errors.ResponseTooLargeError, 502),
-        (errors.NotJsonError, 502),
-        (errors.UnsafeAddressError, 400),
-        (errors.TooManyRedirectsError, 502),
-        (errors.IdentityMismatchError, 403),
-    ],
-)
-def test_errors__status_per_class(cls: type[errors.ApError], status: int) -> None:
-    assert cls.status == status
-    assert issubclass(cls, errors.ApError)
-    assert issubclass(cls, Exception)
-
-
-@pytest.mark.parametrize(
-    "cls",
-    [
-        errors.ObjectGoneError,
-        errors.ObjectNotFoundError,
-        errors.PeerUnavailableError,
-        errors.ResponseTooLargeError,
-        errors.NotJsonError,
-        errors.UnsafeAddressError,
-        errors.TooManyRedirectsError,
-        errors.IdentityMismatchError,
-    ],
-)
-def test_errors__fetch_family_subclasses_fetch_error(cls: type[errors.FetchError]) -> None:
-    error = cls("boom", url="https://b.test/users/bob")
-
-    assert isinstance(error, errors.FetchError)
-    assert error.url == "https://b.test/users/bob"
-    assert str(error) == "boom"
-
-
-def test_errors__docstring_draws_every_class() -> None:
-    doc = errors.__doc__ or ""
-
-    for name in errors.__all__:
-        assert name in doc, name
 
 
 # --- context -----------------------------------------------------------------------------------

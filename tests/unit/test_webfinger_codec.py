@@ -9,7 +9,8 @@ from xml.etree import ElementTree
 import pytest
 
 from kizuna.activitypub.actors import Image
-from kizuna.activitypub.errors import InvalidActivityError
+from kizuna.activitypub.errors import InvalidActivityError, ProtocolError
+from kizuna.errors import NotFoundError
 from kizuna.webfinger.codec import (
     ForeignResourceError,
     MalformedResourceError,
@@ -91,11 +92,11 @@ def test_parse_handle__malformed_raises(text: str) -> None:
         parse_handle(text)
 
 
-def test_malformed_resource_error__is_value_error_400() -> None:
+def test_resource_errors__in_the_error_tree_and_builtin_kinds() -> None:
+    assert issubclass(MalformedResourceError, ProtocolError)
     assert issubclass(MalformedResourceError, ValueError)
-    assert MalformedResourceError.status == 400
+    assert issubclass(ForeignResourceError, NotFoundError)
     assert issubclass(ForeignResourceError, LookupError)
-    assert ForeignResourceError.status == 404
 
 
 # --- parse_resource ----------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from kizuna.activitypub.errors import ForbiddenError
 from kizuna.activitypub.flags import Flag
 from kizuna.activitypub.ids import flag_report_uri
+from kizuna.federation.errors import ForbiddenError
 from kizuna.inbox.context import Context
 from kizuna.storage import reports
 from kizuna.storage.models import Report
+from kizuna.storage.states import ReportState
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ async def handle_flag(ctx: Context, flag: Flag) -> None:
                 # The Flag's id once; a Flag naming several accounts makes one report each.
                 uri=flag.id if n == 0 else flag_report_uri(flag.id, target.id),
                 origin_domain=sender.domain,
-                state="open",
+                state=ReportState.OPEN,
                 created_at=now,
                 updated_at=now,
             ),

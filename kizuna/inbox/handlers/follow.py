@@ -6,6 +6,7 @@ from kizuna.activitypub.objects import Follow, Response, Undone
 from kizuna.inbox.context import Context
 from kizuna.storage import blocks, communities, repo
 from kizuna.storage.models import Follow as FollowRow
+from kizuna.storage.states import FollowState
 
 
 async def handle_follow(ctx: Context, follow: Follow) -> None:
@@ -31,7 +32,7 @@ async def handle_follow(ctx: Context, follow: Follow) -> None:
             FollowRow(
                 account_id=actor.id,
                 target_account_id=target.id,
-                state="pending" if target.locked or limited else "accepted",
+                state=FollowState.PENDING if target.locked or limited else FollowState.ACCEPTED,
                 uri=follow.id,
                 created_at=ctx.now(),
             ),
@@ -39,7 +40,7 @@ async def handle_follow(ctx: Context, follow: Follow) -> None:
         await ctx.deps.surface.followed(session, existing, target, now=ctx.now())
     else:
         existing.uri = follow.id
-    if existing.state == "accepted":
+    if existing.state == FollowState.ACCEPTED:
         # Also on a repeated Follow: the first Accept may have been lost (Mastodon resends).
         await outbox.send_accept(session, target, actor, follow.as_received)
 
@@ -54,7 +55,7 @@ async def handle_response(ctx: Context, response: Response) -> None:
     if follow is None or follow.target_account_id != actor.id:
         return  # not a follow of ours towards this actor
     if response.kind == "Accept":
-        follow.state = "accepted"
+        follow.state = FollowState.ACCEPTED
     else:
         await session.delete(follow)
 

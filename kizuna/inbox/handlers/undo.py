@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kizuna.activitypub.errors import IdentityMismatchError
 from kizuna.activitypub.objects import Undo
+from kizuna.federation.errors import IdentityMismatchError
 from kizuna.inbox.context import Context
 from kizuna.inbox.handlers import announce, block, follow, react
 
