@@ -5,7 +5,8 @@ goes bottom up in named steps (transport, domain, moderation, inbound, live)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import aiohttp
 
@@ -50,7 +51,7 @@ from kizuna.storage.engine import Database
 from kizuna.webfinger.service import DiscoveryService
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Transport:
     """Talking to other servers: one HTTP client, the domain policy it obeys, the keys and
     accounts it fetches, and the worker that delivers."""
@@ -90,7 +91,7 @@ def _transport(config: Config, db: Database, http: aiohttp.ClientSession) -> _Tr
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Domain:
     """What local people do: accounts, posts, follows, reactions, communities; each change
     that others must hear of goes out through the outbox."""
@@ -158,7 +159,7 @@ def _domain(config: Config, db: Database, net: _Transport) -> _Domain:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Moderation:
     """The instance's own moderation: accounts, reports, domain policy and its blocklist
     subscriptions, and the federation health figures they are decided on."""
@@ -190,7 +191,7 @@ def _moderation(config: Config, db: Database, net: _Transport, core: _Domain) ->
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Inbound:
     """What other servers ask of us: discovery (WebFinger, NodeInfo), the inbox that checks
     and stores their activities, and the worker that applies them."""
@@ -217,6 +218,11 @@ def _inbound(config: Config, db: Database, net: _Transport, core: _Domain) -> _I
     )
 
 
+def _fields(step: _Transport | _Domain | _Moderation | _Inbound) -> dict[str, Any]:
+    """A step's services by name, to be the same fields of Services."""
+    return {f.name: getattr(step, f.name) for f in fields(step)}
+
+
 def _hub(db: Database, net: _Transport, inbound: _Inbound) -> LiveHub:
     """Commits become hints for live pages and for the queue workers, which wake at once
     when rows are committed here or, through PostgreSQL, in another process."""
@@ -232,48 +238,13 @@ def _hub(db: Database, net: _Transport, inbound: _Inbound) -> LiveHub:
     return LiveHub(broker, relay=PgBridge(url, broker))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Services:
-    """Every service one process uses, each handed its dependencies when built (see build)."""
+@dataclass(frozen=True, kw_only=True)
+class Services(_Transport, _Domain, _Moderation, _Inbound):
+    """Every service one process uses, each handed its dependencies when built (see build);
+    the fields are the steps' own, so each service is named once."""
 
     config: Config
     db: Database
-    # transport
-    policy: FederationPolicy
-    instance_key: InstanceKey
-    federation: FederationClient
-    remote_accounts: RemoteAccountService
-    keyring: KeyRing
-    delivery: DeliveryWorker
-    # domain
-    settings: SettingsService
-    media: MediaStore
-    documents: ActorDocuments
-    outbox: Outbox
-    surface: Surface
-    accounts: AccountService
-    follows: FollowService
-    custom_emoji: CustomEmojiService
-    reactions: ReactionService
-    posts: PostService
-    interactions: InteractionService
-    timelines: TimelineService
-    communities: CommunityService
-    moderation: CommunityModeration
-    blocks: BlockService
-    # moderation
-    account_moderation: AccountModeration
-    reports: ReportService
-    domain_purger: DomainPurger
-    domain_policy: DomainPolicyService
-    blocklists: BlocklistSubscriptions
-    inbox_accounting: InboxAccounting
-    federation_health: FederationHealth
-    # inbound
-    discovery: DiscoveryService
-    inbox: InboxService
-    processor: InboxProcessor
-    # live
     hub: LiveHub
     live: LiveService
 
@@ -288,39 +259,12 @@ class Services:
         return cls(
             config=config,
             db=db,
-            policy=net.policy,
-            instance_key=net.instance_key,
-            federation=net.federation,
-            remote_accounts=net.remote_accounts,
-            keyring=net.keyring,
-            delivery=net.delivery,
-            settings=core.settings,
-            media=core.media,
-            documents=core.documents,
-            outbox=core.outbox,
-            surface=core.surface,
-            accounts=core.accounts,
-            follows=core.follows,
-            custom_emoji=core.custom_emoji,
-            reactions=core.reactions,
-            posts=core.posts,
-            interactions=core.interactions,
-            timelines=core.timelines,
-            communities=core.communities,
-            moderation=core.moderation,
-            blocks=core.blocks,
-            account_moderation=admin.account_moderation,
-            reports=admin.reports,
-            domain_purger=admin.domain_purger,
-            domain_policy=admin.domain_policy,
-            blocklists=admin.blocklists,
-            inbox_accounting=admin.inbox_accounting,
-            federation_health=admin.federation_health,
-            discovery=inbound.discovery,
-            inbox=inbound.inbox,
-            processor=inbound.processor,
             hub=hub,
             live=LiveService(db, hub, core.interactions),
+            **_fields(net),
+            **_fields(core),
+            **_fields(admin),
+            **_fields(inbound),
         )
 
     async def start(self) -> None:

@@ -26,10 +26,11 @@ def current_user(request: web.Request) -> User | None:
     return user
 
 
-def parse_max_id(request: web.Request) -> int | None:
-    raw = request.query.get("max_id")
+def parse_max_id(request: web.Request, name: str = "max_id") -> int | None:
+    """A paging cursor from the query (`max_id`, or e.g. the home feed's `cmax_id`)."""
+    raw = request.query.get(name)
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 19:
-        raise web.HTTPBadRequest(text="max_id must be a post id")
+        raise web.HTTPBadRequest(text=f"{name} must be a post id")
     return int(raw)

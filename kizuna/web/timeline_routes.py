@@ -38,23 +38,14 @@ async def get_home(request: web.Request) -> web.Response:
     page = await svc.timelines.home(
         user.account,
         max_id=max_id,
-        community_max_id=parse_community_max_id(request),
+        # `cmax_id`: where the home feed's community stream continues (see Page).
+        community_max_id=parse_max_id(request, "cmax_id"),
         every=user.community_feed_every,
     )
     # The newest page goes live from the moment it was read; older pages stay still.
     since = svc.live.now_cursor() if max_id is None else None
     context = {**compose_context(), "page": page, "title": "Home", "live_since": since}
     return render(request, "home.html", context)
-
-
-def parse_community_max_id(request: web.Request) -> int | None:
-    """`cmax_id`: where the home feed's community stream continues (see Page)."""
-    raw = request.query.get("cmax_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 19:
-        raise web.HTTPBadRequest(text="cmax_id must be a post id")
-    return int(raw)
 
 
 def feed_choices() -> list[tuple[int, str]]:
