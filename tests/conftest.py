@@ -20,13 +20,17 @@ import pytest
 
 from kizuna.app import http_session
 from kizuna.config import Config
+from kizuna.federation.keys import KeyPair, KeySource
 from kizuna.services.container import Services
 from kizuna.storage.engine import Database, make_engine, migrate
+from tests.key_pool import PooledKeys, load_pool
 
 PG_ENV = "KIZUNA_TEST_DATABASE_URL"
 PG_SKIP_REASON = (
     f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
 )
+# Outside any --basetemp, which pytest empties at each start: the pool outlives runs.
+KEY_POOL_FILE = Path(__file__).resolve().parent.parent / ".pytest-tmp" / "rsa2048-keys.json"
 
 
 async def _migrate_url(url: str) -> None:
@@ -135,8 +139,19 @@ async def database_url(database_factory: DatabaseFactory) -> str:
     return await database_factory("kizuna")
 
 
+@pytest.fixture(scope="session")
+def key_pool() -> tuple[KeyPair, ...]:
+    return load_pool(KEY_POOL_FILE)
+
+
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
+def keys(key_pool: tuple[KeyPair, ...]) -> KeySource:
+    """This test's key source: pooled pairs, one per actor across all its instances."""
+    return PooledKeys(key_pool)
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path, keys: KeySource) -> Config:
     return Config(
         domain="kizuna.test",
         public_url="http://kizuna.test",
@@ -145,6 +160,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
         secret="test-secret-not-for-production",
         max_upload_bytes=64 * 1024,
         workers=False,  # tests run the queues themselves (Network.drain), never by timing
+        key_source=keys,
     )
 
 

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from kizuna.activitypub.text import render_plain
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import ActorUrls, instance_urls, user_urls
 from kizuna.services.media import AVATAR, HEADER, MediaStore
@@ -138,7 +137,7 @@ class AccountService:
             raise ValidationError(f"the user name {username!r} is reserved", field="username")
         validate_password(password)
         # Both are CPU-bound (~0.1 s each): keep the event loop free.
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.config.key_source)
         password_hash = await asyncio.to_thread(hash_password, password)
         now = self.clock()
         account = Account(
@@ -290,7 +289,7 @@ class AccountService:
             found = await repo.get_account_by_uri(session, instance_urls(self.config.base_url).id)
         if found is not None:
             return found
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.config.key_source)
         now = self.clock()
         account = Account(
             username=domain,

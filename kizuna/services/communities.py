@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from kizuna.activitypub.text import count_chars, render_plain
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.federation.keys import generate_rsa_keypair
+from kizuna.federation.keys import KeySource
 from kizuna.federation.lookup import RemoteAccountService
 from kizuna.outbox.sender import Outbox
 from kizuna.outbox.urls import group_urls
@@ -126,9 +126,11 @@ class CommunityService:
         posts: PostService,
         remote_accounts: RemoteAccountService,
         outbox: Outbox,
+        keys: KeySource,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.outbox = outbox
+        self.keys = keys
         self.db = db
         self.base_url = base_url
         self.domain = domain
@@ -204,7 +206,7 @@ class CommunityService:
         slug = validate_slug(new.slug.strip())
         name = self._validated(new)
         icon, banner = await self._images(new)
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.keys)
         now = self.clock()
         async with self.db.begin() as session:
             if slug == self.domain or await repo.username_taken(session, slug):

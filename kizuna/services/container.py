@@ -148,7 +148,15 @@ class Services:
             interactions=interactions,
             reactions=reactions,
             communities=CommunityService(
-                db, config.base_url, config.domain, media, follows, posts, remote_accounts, outbox
+                db,
+                config.base_url,
+                config.domain,
+                media,
+                follows,
+                posts,
+                remote_accounts,
+                outbox,
+                config.key_source,
             ),
             moderation=CommunityModeration(db, outbox, follows),
             custom_emoji=custom_emoji,
