@@ -46,7 +46,6 @@ from timeline import child_pids, cpu_seconds, free_port, pg_database, server
 from kizuna.activitypub.errors import SignatureError
 from kizuna.config import Config
 from kizuna.container import Services
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.signatures import (
     PrivateKeyType,
     PublicKey,
@@ -57,6 +56,7 @@ from kizuna.federation.signatures import (
     verify_request,
 )
 from kizuna.inbox.routes import MAX_BODY, read_capped
+from kizuna.keys import generate_rsa_keypair
 from kizuna.storage.engine import Database, make_engine, migrate
 from kizuna.storage.ids import new_id
 from kizuna.storage.models import Account, InboxActivity

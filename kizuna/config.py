@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from kizuna import __version__
 from kizuna.errors import ConfigError
+from kizuna.keys import KeySource, generate_rsa_keypair
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -66,6 +67,11 @@ class Config:
     header_timeout: float = 20.0
     body_timeout: float = 60.0
     idle_connections_per_ip: int = 32
+    # Not a setting (no file key or variable reads it): where new local actors get their key
+    # pairs. Tests hand out pre-generated ones.
+    key_source: KeySource = field(
+        default=generate_rsa_keypair, repr=False, compare=False, metadata={"setting": False}
+    )
 
     @property
     def base_url(self) -> str:
@@ -186,7 +192,7 @@ def _coerce(name: str, value: Any) -> Any:
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     env = os.environ if environ is None else environ
-    names = {f.name for f in fields(Config)}
+    names = {f.name for f in fields(Config) if f.metadata.get("setting", True)}
     values: dict[str, Any] = {}
     if path is not None:
         try:

@@ -153,6 +153,7 @@ def _domain(config: Config, db: Database, net: _Transport) -> _Domain:
             posts,
             net.remote_accounts,
             outbox,
+            config.key_source,
         ),
         moderation=CommunityModeration(db, outbox, follows),
         blocks=BlockService(db, config, outbox),

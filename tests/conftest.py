@@ -1,12 +1,14 @@
 """Shared fixtures: a migrated database per test on SQLite (always) and PostgreSQL (when set).
 
-Migrations run once per session into a template (a SQLite file, a PostgreSQL template
-database); each test gets a copy, so every test starts from the real migrated schema.
+Migrations run once per session (per xdist worker) into a template (a SQLite file, a
+PostgreSQL template database); each test gets a copy, so every test starts from the real
+migrated schema. PostgreSQL copies are emptied after a test and handed to the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import graphlib
 import ipaddress
 import os
 import shutil
@@ -21,12 +23,16 @@ import pytest
 from kizuna.app import http_session
 from kizuna.config import Config
 from kizuna.container import Services
+from kizuna.keys import KeyPair, KeySource
 from kizuna.storage.engine import Database, make_engine, migrate
+from tests.key_pool import PooledKeys, load_pool
 
 PG_ENV = "KIZUNA_TEST_DATABASE_URL"
 PG_SKIP_REASON = (
     f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
 )
+# Outside any --basetemp, which pytest empties at each start: the pool outlives runs.
+KEY_POOL_FILE = Path(__file__).resolve().parent.parent / ".pytest-tmp" / "rsa2048-keys.json"
 
 
 async def _migrate_url(url: str) -> None:
@@ -73,6 +79,76 @@ def pg_template() -> Iterator[str]:
     asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+class PgDatabases:
+    """One process's PostgreSQL test databases, copies of its template. A test's copies are
+    emptied afterwards (~10 ms) for the next test: CREATE and DROP DATABASE cost ~1 s each,
+    every DROP forcing a checkpoint that stalls the disk for everyone, and TRUNCATE ~0.2 s."""
+
+    def __init__(self, base: str, template: str, emptying: str) -> None:
+        self.base = base
+        self.template = template
+        self.emptying = emptying
+        self.free: list[str] = []
+        self.made: list[str] = []
+
+    async def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        database = f"kizuna_t_{uuid.uuid4().hex[:12]}"
+        await _pg_execute(self.base, f"CREATE DATABASE {database} TEMPLATE {self.template}")
+        self.made.append(database)
+        return database
+
+    async def give_back(self, database: str) -> None:
+        # Connections the test left open are ended first: they could hold locks.
+        await _pg_execute(
+            _pg_url_for(self.base, database),
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            self.emptying,
+        )
+        self.free.append(database)
+
+
+async def _pg_emptying(url: str) -> str:
+    """SQL that returns a copy of the template at `url` to the template's state: no rows
+    (it has none but alembic_version) and every sequence from its start. Tables are emptied
+    referencing ones first, so no foreign key objects; no test changes the schema."""
+    conn = await asyncpg.connect(_pg_admin_dsn(url))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        references = await conn.fetch(
+            "SELECT child.relname AS child, parent.relname AS parent FROM pg_constraint "
+            "JOIN pg_class child ON child.oid = conrelid "
+            "JOIN pg_class parent ON parent.oid = confrelid WHERE contype = 'f'"
+        )
+    finally:
+        await conn.close()
+    children: dict[str, set[str]] = {row["tablename"]: set() for row in tables}
+    for row in references:
+        if row["child"] != row["parent"]:  # a self-reference goes with its table's DELETE
+            children[row["parent"]].add(row["child"])
+    order = graphlib.TopologicalSorter(children).static_order()
+    deletes = "".join(f'DELETE FROM "{table}"; ' for table in order)
+    return deletes + (
+        "SELECT setval(format('%I', sequencename), start_value, false) "
+        "FROM pg_sequences WHERE schemaname = 'public'"
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_template: str) -> Iterator[PgDatabases]:
+    base = os.environ[PG_ENV]
+    emptying = asyncio.run(_pg_emptying(_pg_url_for(base, pg_template)))
+    databases = PgDatabases(base, pg_template, emptying)
+    yield databases
+    drops = [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in databases.made]
+    asyncio.run(_pg_execute(base, *drops))
+
+
 DatabaseFactory = Callable[[str], Awaitable[str]]
 BACKENDS = ("sqlite", "postgresql")
 
@@ -105,7 +181,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
     """Makes fresh migrated databases on one backend: `factory(name) -> url`."""
-    created: list[str] = []
+    taken: list[str] = []
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
 
@@ -116,18 +192,16 @@ def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
         yield make_sqlite
         return
-    template_name: str = request.getfixturevalue("pg_template")
-    base = os.environ[PG_ENV]
+    databases: PgDatabases = request.getfixturevalue("pg_databases")
 
     async def make_pg(name: str) -> str:
-        database = f"kizuna_t_{uuid.uuid4().hex[:12]}"
-        await _pg_execute(base, f"CREATE DATABASE {database} TEMPLATE {template_name}")
-        created.append(database)
-        return _pg_url_for(base, database)
+        database = await databases.take()
+        taken.append(database)
+        return _pg_url_for(databases.base, database)
 
     yield make_pg
-    for database in created:
-        asyncio.run(_pg_execute(base, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+    for database in taken:
+        asyncio.run(databases.give_back(database))
 
 
 @pytest.fixture
@@ -135,8 +209,19 @@ async def database_url(database_factory: DatabaseFactory) -> str:
     return await database_factory("kizuna")
 
 
+@pytest.fixture(scope="session")
+def key_pool() -> tuple[KeyPair, ...]:
+    return load_pool(KEY_POOL_FILE)
+
+
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
+def keys(key_pool: tuple[KeyPair, ...]) -> KeySource:
+    """This test's key source: pooled pairs, one per actor across all its instances."""
+    return PooledKeys(key_pool)
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path, keys: KeySource) -> Config:
     return Config(
         domain="kizuna.test",
         public_url="http://kizuna.test",
@@ -145,6 +230,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
         secret="test-secret-not-for-production",
         max_upload_bytes=64 * 1024,
         workers=False,  # tests run the queues themselves (Network.drain), never by timing
+        key_source=keys,
     )
 
 

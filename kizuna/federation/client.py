@@ -31,8 +31,8 @@ from kizuna.federation.errors import (
     TooManyRedirectsError,
     UnsafeAddressError,
 )
-from kizuna.federation.keys import PrivateKey
 from kizuna.federation.signatures import load_private_key_pem, sign_cavage, sign_rfc9421
+from kizuna.keys import PrivateKey
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JSON_TYPES = (

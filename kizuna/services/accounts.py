@@ -16,7 +16,6 @@ from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.media import AVATAR, HEADER, MediaStore
 from kizuna.services.passwords import generate_password, hash_password, verify_password
@@ -136,7 +135,7 @@ class AccountService:
             raise ValidationError(f"the user name {username!r} is reserved", field="username")
         validate_password(password)
         # Both are CPU-bound (~0.1 s each): keep the event loop free.
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.config.key_source)
         password_hash = await asyncio.to_thread(hash_password, password)
         now = self.clock()
         account = Account(
@@ -284,7 +283,7 @@ class AccountService:
             found = await repo.get_account_by_uri(session, instance_urls(self.config.base_url).id)
         if found is not None:
             return found
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.config.key_source)
         now = self.clock()
         account = Account(
             username=domain,

@@ -18,8 +18,8 @@ from kizuna.activitypub.text import count_chars, render_plain
 from kizuna.activitypub.vocab import ActorType
 from kizuna.clock import utcnow
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.lookup import RemoteAccountService
+from kizuna.keys import KeySource
 from kizuna.outbox.outbox import Outbox
 from kizuna.services.accounts import RESERVED_USERNAMES, set_actor_urls
 from kizuna.services.community_rules import restricted_to_mods
@@ -128,9 +128,11 @@ class CommunityService:
         posts: PostService,
         remote_accounts: RemoteAccountService,
         outbox: Outbox,
+        keys: KeySource,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.outbox = outbox
+        self.keys = keys
         self.db = db
         self.base_url = base_url
         self.domain = domain
@@ -205,7 +207,7 @@ class CommunityService:
         slug = validate_slug(new.slug.strip())
         name = self._validated(new)
         icon, banner = await self._images(new)
-        keys = await asyncio.to_thread(generate_rsa_keypair)
+        keys = await asyncio.to_thread(self.keys)
         now = self.clock()
         async with self.db.begin() as session:
             if slug == self.domain or await repo.username_taken(session, slug):

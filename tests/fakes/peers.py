@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kizuna.federation.keys import generate_rsa_keypair
+from kizuna.keys import generate_rsa_keypair
 
 Handler = Callable[[web.Request], Any]
 

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from kizuna.app import create_app
 from kizuna.config import Config
+from kizuna.keys import KeySource
 from kizuna.server.connections import guard_connections
 from kizuna.storage.engine import Database
 from tests.conftest import DatabaseFactory
@@ -49,7 +50,9 @@ async def make_client(
 
 
 @pytest.fixture
-async def network(database_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Network]:
-    lab = Network(database_factory, tmp_path)
+async def network(
+    database_factory: DatabaseFactory, tmp_path: Path, keys: KeySource
+) -> AsyncIterator[Network]:
+    lab = Network(database_factory, tmp_path, keys)
     yield lab
     await lab.close()

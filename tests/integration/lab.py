@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 from kizuna.app import create_app
 from kizuna.config import Config
 from kizuna.container import Services
+from kizuna.keys import KeySource
 from kizuna.server.connections import connection_guard_key, guard_connections
 from kizuna.server.context import services_key
 from tests.conftest import DatabaseFactory
@@ -44,6 +45,7 @@ class Instance:
 class Network:
     database_factory: DatabaseFactory
     workdir: Path
+    keys: KeySource  # shared by every instance: no two actors in the lab have one key
     host_map: dict[str, tuple[str, int]] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
 
@@ -57,6 +59,7 @@ class Network:
             "allow_private_addresses": True,
             "fetch_timeout": 5.0,
             "workers": False,
+            "key_source": self.keys,
             **overrides,
         }
         return Config(**values)  # type: ignore[arg-type]

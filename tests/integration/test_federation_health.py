@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.signatures import load_private_key_pem, sign_cavage
+from kizuna.keys import generate_rsa_keypair
 from kizuna.storage.models import Account, AuditLogEntry, Delivery, Follow, PeerDomain
 from tests.integration.lab import Instance, Network
 from tests.integration.web import Client, log_in, make_user, submit

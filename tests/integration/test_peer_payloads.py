@@ -58,6 +58,7 @@ async def kizuna_example(config: Config, db: Database) -> AsyncIterator[Services
             for domain in ("lemmy.example", *(d for _, d in ACTORS.values()))
         },
         allow_private_addresses=True,
+        key_source=config.key_source,
     )
     async with http_session(own) as http:
         services = Services.build(own, db, http)

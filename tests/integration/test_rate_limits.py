@@ -10,8 +10,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from kizuna.federation.keys import generate_rsa_keypair
 from kizuna.federation.signatures import load_private_key_pem, sign_cavage
+from kizuna.keys import generate_rsa_keypair
 from kizuna.storage.models import Account, InboxActivity, InboxRejection, Post, User
 from tests.integration.lab import Instance, Network
 from tests.integration.web import Client, csrf_token, log_in, make_user, submit

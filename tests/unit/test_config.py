@@ -8,6 +8,7 @@ import pytest
 
 from kizuna.config import Config, load_config
 from kizuna.errors import ConfigError
+from kizuna.keys import generate_rsa_keypair
 
 
 def write_toml(tmp_path: Path, text: str) -> Path:
@@ -104,6 +105,14 @@ def test_load_config__unknown_toml_key_raises(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="prot"):
         load_config(path, environ={})
+
+
+def test_load_config__key_source_is_no_setting(tmp_path: Path) -> None:
+    path = write_toml(tmp_path, 'key_source = "os.system"\n')
+
+    with pytest.raises(ConfigError, match="key_source"):
+        load_config(path, environ={})
+    assert load_config(None, environ={"KIZUNA_KEY_SOURCE": "x"}).key_source is generate_rsa_keypair
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "70000", "-1", "65536"])

@@ -17,7 +17,7 @@ PURE_MODULES = (
     "kizuna.webfinger.codec",
     "kizuna.activitypub.ids",
     "kizuna.federation.signatures",
-    "kizuna.federation.keys",
+    "kizuna.keys",
     "kizuna.federation.domains",
     "kizuna.federation.blocklist_csv",
     "kizuna.activitypub.jsonload",

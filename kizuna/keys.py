@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -29,3 +30,8 @@ def generate_rsa_keypair(bits: int = 2048) -> KeyPair:
         .decode("ascii")
     )
     return KeyPair(public_pem=public_pem, private_pem=private_pem)
+
+
+# Where a new local actor's key pair comes from: a fresh RSA-2048 pair each call, except in
+# tests, which hand out pre-generated ones (each pair takes ~0.1 s of CPU to make).
+KeySource = Callable[[], KeyPair]
