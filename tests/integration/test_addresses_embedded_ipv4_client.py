@@ -16,7 +16,7 @@ from tests.integration.lab import Network
 HIDDEN_PRIVATE = (
     "::127.0.0.1",  # IPv4-compatible
     "::ffff:0:10.0.0.1",  # IPv4-translated (refused)
-    "64:ff9b::169.254.169.254",  # NAT64 well-known prefix
+    "64:ff9b::169.254.169.254",  # NAT64 well-known prefix: refused (SSRF)
     "64:ff9b:1::a00:1",  # NAT64 local-use prefix
     "2002:7f00:1::1",  # 6to4
     "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1 (stored inverted)

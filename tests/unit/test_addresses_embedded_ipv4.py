@@ -12,7 +12,7 @@ import pytest
 from kizuna.federation.addresses import check_literal, is_public_address
 from kizuna.federation.errors import UnsafeAddressError
 
-PRIVATE_TARGETS = ("127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.0.1")
+PRIVATE_TARGETS = ("127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.0.1")  # each refused (SSRF)
 PUBLIC_TARGET = "8.8.8.8"
 TEREDO_SERVER = "65.54.227.120"  # a public Teredo server; the client address is embedded
 

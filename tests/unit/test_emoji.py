@@ -163,7 +163,7 @@ def test_note_json__carries_emoji_tags() -> None:
         "https://127.0.0.1/e.png",
         "https://10.1.2.3/e.png",  # SSRF refusal: a private address, checked, never fetched
         "https://[::1]/e.png",
-        "https://169.254.169.254/latest/meta-data",
+        "https://169.254.169.254/latest/meta-data",  # refused (SSRF)
         "https://localhost/e.png",
         "https://cdn.localhost/e.png",
         "http://files.example.com/e.png",  # plain http
