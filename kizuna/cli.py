@@ -20,10 +20,10 @@ from kizuna.container import Services
 from kizuna.errors import ConfigError, KizunaError
 from kizuna.invocation import command_name
 from kizuna.lab import run_lab
+from kizuna.passwords import generate_password
 from kizuna.process_tuning import freeze_startup_objects, limit_malloc_arenas
 from kizuna.server.access_log import KizunaAccessLogger
 from kizuna.server.connections import guard_connections
-from kizuna.services.passwords import generate_password
 from kizuna.storage.engine import Database, DatabaseError, migrate, pending_migrations
 from kizuna.storage.states import Role
 

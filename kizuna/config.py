@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from kizuna import __version__
 from kizuna.errors import ConfigError
 from kizuna.keys import KeySource, generate_rsa_keypair
+from kizuna.passwords import PasswordHasher, hash_password
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -67,10 +68,14 @@ class Config:
     header_timeout: float = 20.0
     body_timeout: float = 60.0
     idle_connections_per_ip: int = 32
-    # Not a setting (no file key or variable reads it): where new local actors get their key
-    # pairs. Tests hand out pre-generated ones.
+    # Not settings (no file key or variable reads them): where new local actors get their
+    # key pairs and how passwords are hashed. Tests hand out pre-generated key pairs and hash
+    # cheaply; each costs ~0.1 s of CPU here, and the suite makes thousands.
     key_source: KeySource = field(
         default=generate_rsa_keypair, repr=False, compare=False, metadata={"setting": False}
+    )
+    password_hasher: PasswordHasher = field(
+        default=hash_password, repr=False, compare=False, metadata={"setting": False}
     )
 
     @property

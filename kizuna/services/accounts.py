@@ -17,8 +17,8 @@ from kizuna.clock import utcnow
 from kizuna.config import Config
 from kizuna.errors import NotFoundError, PermissionDeniedError, ValidationError
 from kizuna.outbox.outbox import Outbox
+from kizuna.passwords import generate_password, verify_password
 from kizuna.services.media import AVATAR, HEADER, MediaStore
-from kizuna.services.passwords import generate_password, hash_password, verify_password
 from kizuna.services.settings import Registrations, SettingsService
 from kizuna.storage import repo
 from kizuna.storage.engine import Database
@@ -136,7 +136,7 @@ class AccountService:
         validate_password(password)
         # Both are CPU-bound (~0.1 s each): keep the event loop free.
         keys = await asyncio.to_thread(self.config.key_source)
-        password_hash = await asyncio.to_thread(hash_password, password)
+        password_hash = await asyncio.to_thread(self.config.password_hasher, password)
         now = self.clock()
         account = Account(
             username=username,
@@ -172,7 +172,7 @@ class AccountService:
         async with self.db.begin() as session:
             user = await repo.get_user_by_username(session, username.strip().casefold())
         # Hash even for unknown names so timing does not tell which names exist.
-        encoded = user.password_hash if user else hash_password("x", salt=b"0" * 16)
+        encoded = user.password_hash if user else self.config.password_hasher("x")
         ok = await asyncio.to_thread(verify_password, password, encoded)
         if user is None or not ok:
             raise ValidationError("wrong user name or password", field="password")
@@ -316,7 +316,7 @@ class AccountService:
         """An admin's reset (the CLI): every session of the user ends, as after a
         compromise. Returns the user name as stored."""
         validate_password(password)
-        encoded = await asyncio.to_thread(hash_password, password)
+        encoded = await asyncio.to_thread(self.config.password_hasher, password)
         async with self.db.begin() as session:
             user = await repo.get_user_by_username(session, username.casefold())
             if user is None:
@@ -338,7 +338,7 @@ class AccountService:
         if not await asyncio.to_thread(verify_password, current, verified):
             raise ValidationError("your current password is wrong", field="current_password")
         validate_password(new)
-        encoded = await asyncio.to_thread(hash_password, new)
+        encoded = await asyncio.to_thread(self.config.password_hasher, new)
         async with self.db.begin() as session:
             user = await repo.get_user(session, user_id)
             if user is None:

@@ -19,7 +19,7 @@ from kizuna.container import Services
 from kizuna.keys import KeySource
 from kizuna.server.connections import connection_guard_key, guard_connections
 from kizuna.server.context import services_key
-from tests.conftest import DatabaseFactory
+from tests.conftest import CHEAP_PASSWORDS, DatabaseFactory
 from tests.integration.web import Client
 
 
@@ -60,6 +60,7 @@ class Network:
             "fetch_timeout": 5.0,
             "workers": False,
             "key_source": self.keys,
+            "password_hasher": CHEAP_PASSWORDS,
             **overrides,
         }
         return Config(**values)  # type: ignore[arg-type]

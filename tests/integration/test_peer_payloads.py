@@ -59,6 +59,7 @@ async def kizuna_example(config: Config, db: Database) -> AsyncIterator[Services
         },
         allow_private_addresses=True,
         key_source=config.key_source,
+        password_hasher=config.password_hasher,
     )
     async with http_session(own) as http:
         services = Services.build(own, db, http)

@@ -8,7 +8,6 @@ import pytest
 
 from kizuna.config import Config, load_config
 from kizuna.errors import ConfigError
-from kizuna.keys import generate_rsa_keypair
 
 
 def write_toml(tmp_path: Path, text: str) -> Path:
@@ -107,12 +106,14 @@ def test_load_config__unknown_toml_key_raises(tmp_path: Path) -> None:
         load_config(path, environ={})
 
 
-def test_load_config__key_source_is_no_setting(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, 'key_source = "os.system"\n')
+@pytest.mark.parametrize("name", ["key_source", "password_hasher"])
+def test_load_config__injected_functions_are_no_settings(tmp_path: Path, name: str) -> None:
+    path = write_toml(tmp_path, f'{name} = "os.system"\n')
 
-    with pytest.raises(ConfigError, match="key_source"):
+    with pytest.raises(ConfigError, match=name):
         load_config(path, environ={})
-    assert load_config(None, environ={"KIZUNA_KEY_SOURCE": "x"}).key_source is generate_rsa_keypair
+    from_env = load_config(None, environ={f"KIZUNA_{name.upper()}": "os.system"})
+    assert getattr(from_env, name) is getattr(Config(), name)
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "70000", "-1", "65536"])

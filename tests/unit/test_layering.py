@@ -21,7 +21,7 @@ PURE_MODULES = (
     "kizuna.federation.domains",
     "kizuna.federation.blocklist_csv",
     "kizuna.activitypub.jsonload",
-    "kizuna.services.passwords",
+    "kizuna.passwords",
     "kizuna.web.emoji_search",
     "kizuna.config",
     "kizuna.realtime.events",

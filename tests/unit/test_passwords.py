@@ -1,10 +1,10 @@
-"""Unit tests for kizuna.services.passwords (scrypt hashes)."""
+"""Unit tests for kizuna.passwords (scrypt hashes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kizuna.services.passwords import generate_password, hash_password, verify_password
+from kizuna.passwords import generate_password, hash_password, verify_password
 
 FIXED_SALT = bytes(range(16))
 
@@ -69,3 +69,11 @@ def test_generate_password__long_and_random() -> None:
 
     assert len(first) >= 16
     assert first != second
+
+
+def test_hash_password__keeps_its_cost_which_verify_reads_back() -> None:
+    encoded = hash_password("cheap", n=16)
+
+    assert encoded.startswith("scrypt$16$8$1$")
+    assert verify_password("cheap", encoded) is True
+    assert verify_password("cheaq", encoded) is False
